@@ -14,7 +14,7 @@ mod sample;
 mod solver;
 
 pub use plan::{BiasInit, InputStats, LayerPlan, Plan, PlanSpec, SigmaP, Status};
-pub use sample::{fill_bias, fill_normal, fill_uniform};
+pub use sample::{fill_bias, fill_normal, fill_uniform, sample_normal, sample_uniform};
 pub use solver::{GridSolution, Limit, Solution, SolveOptions, solve_grid, solve_sigma_p};
 
 use crate::error::positive;
@@ -46,5 +46,9 @@ pub fn hidden_gain2<A: Activation + ?Sized>(act: &A, sigma_p: f64) -> Result<f64
 /// `num / den`, or [`Error::Degenerate`] when the quotient is not finite or `den ≤ 0`.
 fn finite_ratio(num: f64, den: f64) -> Result<f64, Error> {
     let q = num / den;
-    if den > 0.0 && q.is_finite() { Ok(q) } else { Err(Error::Degenerate) }
+    if den > 0.0 && q.is_finite() {
+        Ok(q)
+    } else {
+        Err(Error::Degenerate)
+    }
 }

@@ -17,8 +17,8 @@ mod monte_carlo;
 mod quadrature;
 
 pub use closed_form::closed_form;
-pub use monte_carlo::{MonteCarlo, monte_carlo};
 pub(crate) use monte_carlo::normal_pair;
+pub use monte_carlo::{MonteCarlo, monte_carlo};
 pub use quadrature::{Quadrature, quadrature, quadrature_with};
 
 use crate::{Activation, Error};

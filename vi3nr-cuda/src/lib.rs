@@ -1,1 +1,9 @@
-//! trainer
+//! The vi3nr trainer and command line.
+//!
+//! - [`init_report`]: the `vi3nr init` plan as JSON and as a table;
+//! - [`toy`]: the paper's toy experiment (`vi3nr toy`);
+//! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
+
+pub mod gemm;
+pub mod init_report;
+pub mod toy;

@@ -20,35 +20,45 @@ fn symmetric<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (2.0 / (1u64 << 53) as f64) - 1.0
 }
 
-/// Fills `weights` (length `fan_in · fan_out`) with `U(±bound)`.
+/// Fills `out` with i.i.d. `U(±bound)` draws.
+pub fn sample_uniform<R: RngCore + ?Sized>(bound: f64, out: &mut [f32], rng: &mut R) {
+    for w in out {
+        *w = (bound * symmetric(rng)) as f32;
+    }
+}
+
+/// Fills `out` with i.i.d. `N(0, std²)` draws (Box–Muller, both outputs used).
+pub fn sample_normal<R: RngCore + ?Sized>(std: f64, out: &mut [f32], rng: &mut R) {
+    let mut chunks = out.chunks_exact_mut(2);
+    for pair in &mut chunks {
+        let (a, b) = normal_pair(rng);
+        pair[0] = (std * a) as f32;
+        pair[1] = (std * b) as f32;
+    }
+    for w in chunks.into_remainder() {
+        *w = (std * normal_pair(rng).0) as f32;
+    }
+}
+
+/// Fills `weights` (length `fan_in · fan_out`) with `U(±bound)` of the layer.
 pub fn fill_uniform<R: RngCore + ?Sized>(
     layer: &LayerPlan,
     weights: &mut [f32],
     rng: &mut R,
 ) -> Result<(), Error> {
     check(layer, weights.len())?;
-    for w in weights {
-        *w = (layer.bound * symmetric(rng)) as f32;
-    }
+    sample_uniform(layer.bound, weights, rng);
     Ok(())
 }
 
-/// Fills `weights` (length `fan_in · fan_out`) with `N(0, std²)`.
+/// Fills `weights` (length `fan_in · fan_out`) with `N(0, std²)` of the layer.
 pub fn fill_normal<R: RngCore + ?Sized>(
     layer: &LayerPlan,
     weights: &mut [f32],
     rng: &mut R,
 ) -> Result<(), Error> {
     check(layer, weights.len())?;
-    let mut chunks = weights.chunks_exact_mut(2);
-    for pair in &mut chunks {
-        let (a, b) = normal_pair(rng);
-        pair[0] = (layer.std * a) as f32;
-        pair[1] = (layer.std * b) as f32;
-    }
-    for w in chunks.into_remainder() {
-        *w = (layer.std * normal_pair(rng).0) as f32;
-    }
+    sample_normal(layer.std, weights, rng);
     Ok(())
 }
 
@@ -61,11 +71,9 @@ pub fn fill_bias<R: RngCore + ?Sized>(
     if bias.len() != layer.fan_out {
         return Err(Error::SliceLength);
     }
-    for b in bias {
-        *b = match layer.bias {
-            BiasInit::Zero => 0.0,
-            BiasInit::Uniform { bound } => (bound * symmetric(rng)) as f32,
-        };
+    match layer.bias {
+        BiasInit::Zero => bias.fill(0.0),
+        BiasInit::Uniform { bound } => sample_uniform(bound, bias, rng),
     }
     Ok(())
 }

@@ -33,7 +33,12 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { lo: 1e-4, hi: 1e4, per_decade: 8, rel_tol: 1e-10 }
+        SolveOptions {
+            lo: 1e-4,
+            hi: 1e4,
+            per_decade: 8,
+            rel_tol: 1e-10,
+        }
     }
 }
 
@@ -102,7 +107,7 @@ pub fn solve_sigma_p<A: Activation + ?Sized>(
     let lo = positive(opts.lo, "search range low")? * scale;
     let hi = positive(opts.hi, "search range high")? * scale;
     let rel_tol = positive(opts.rel_tol, "tolerance")?.max(1e-15);
-    if !(hi > lo) || opts.per_decade == 0 {
+    if hi <= lo || opts.per_decade == 0 {
         return Err(Error::NotPositive("search range"));
     }
     let decades = libm::log10(hi / lo);
@@ -150,7 +155,11 @@ pub fn solve_sigma_p<A: Activation + ?Sized>(
     } else {
         Limit::Interior
     };
-    Ok(Solution::NoRoot { closest_sigma_p: at(best_i), closest_condition: best_h + 1.0, limit })
+    Ok(Solution::NoRoot {
+        closest_sigma_p: at(best_i),
+        closest_condition: best_h + 1.0,
+        limit,
+    })
 }
 
 /// Brent's method on a bracket `[a, b]` with `h(a)·h(b) < 0`, to `rel_tol` in σ.
@@ -194,7 +203,10 @@ fn brent(
             } else {
                 let q = fa / fc;
                 let r = fb / fc;
-                (s * (2.0 * m * q * (q - r) - (b - a) * (r - 1.0)), (q - 1.0) * (r - 1.0) * (s - 1.0))
+                (
+                    s * (2.0 * m * q * (q - r) - (b - a) * (r - 1.0)),
+                    (q - 1.0) * (r - 1.0) * (s - 1.0),
+                )
             };
             if p > 0.0 {
                 q = -q;
@@ -221,12 +233,18 @@ fn brent(
 
 /// The paper's reference method: σ_p on 0.001, 0.002, …, 10, argmin `|cond − 1|`.
 pub fn solve_grid<A: Activation + ?Sized>(act: &A, ratio: f64) -> Result<GridSolution, Error> {
-    let mut best = GridSolution { sigma_p: f64::NAN, condition: f64::NAN };
-    for k in 1..=10_000u32 {
+    let mut best = GridSolution {
+        sigma_p: 1e-3,
+        condition: condition(act, 1e-3, ratio)?,
+    };
+    for k in 2..=10_000u32 {
         let s = f64::from(k) * 1e-3;
         let c = condition(act, s, ratio)?;
-        if !((c - 1.0).abs() >= (best.condition - 1.0).abs()) {
-            best = GridSolution { sigma_p: s, condition: c };
+        if (c - 1.0).abs() < (best.condition - 1.0).abs() {
+            best = GridSolution {
+                sigma_p: s,
+                condition: c,
+            };
         }
     }
     Ok(best)

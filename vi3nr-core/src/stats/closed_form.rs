@@ -57,7 +57,11 @@ pub fn closed_form(act: &Act, sigma: f64) -> Option<Moments> {
 fn gauss_integral(sigma: f64, l: f64) -> f64 {
     // erf(x)/x → 2/√π as x → 0; write it so that small σ loses nothing.
     let x = l * sigma / SQRT_2;
-    if x < 1e-8 { l * (1.0 - x * x / 3.0) } else { l * libm::erf(x) / (x * FRAC_2_SQRT_PI) }
+    if x < 1e-8 {
+        l * (1.0 - x * x / 3.0)
+    } else {
+        l * libm::erf(x) / (x * FRAC_2_SQRT_PI)
+    }
 }
 
 /// Taylor series of `E[sinc'(z)²] = ½ Σ_{k≥1} (−σ²/2)^k/k! · c_k`,
@@ -87,7 +91,11 @@ fn sinc(sigma: f64) -> Moments {
     let w = 2.0 * s2; // p²σ²/2 at p = 2
     let i0 = gauss_integral(sigma, 2.0);
     // ∫₀² p e^{−p²σ²/2} dp = (1 − e^{−2σ²})/σ²
-    let i1 = if w < 1e-300 { 2.0 } else { -libm::expm1(-w) / s2 };
+    let i1 = if w < 1e-300 {
+        2.0
+    } else {
+        -libm::expm1(-w) / s2
+    };
     let df2 = if sigma < 0.6 {
         sinc_df2_series(sigma)
     } else {
