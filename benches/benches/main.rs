@@ -16,9 +16,7 @@ fn sigma_p(c: &mut Criterion) {
     let mut group = c.benchmark_group("sigma_p_grid_reference");
     group.sample_size(10);
     for act in Act::ALL {
-        group.bench_function(act.to_string(), |b| {
-            b.iter(|| solve_grid(black_box(&act), 1.0))
-        });
+        group.bench_function(act.to_string(), |b| b.iter(|| solve_grid(black_box(&act), 1.0)));
     }
     group.finish();
 }

@@ -112,24 +112,17 @@ impl Act {
 
     /// `sin(ω z)`; ω must be finite and positive.
     pub fn sine(omega: f64) -> Result<Self, Error> {
-        Ok(Act::Sine {
-            omega: positive(omega, "sine ω")?,
-        })
+        Ok(Act::Sine { omega: positive(omega, "sine ω")? })
     }
 
     /// `exp(-z²/(2a²))`; a must be finite and positive.
     pub fn gaussian(a: f64) -> Result<Self, Error> {
-        Ok(Act::Gaussian {
-            a: positive(a, "gaussian a")?,
-        })
+        Ok(Act::Gaussian { a: positive(a, "gaussian a")? })
     }
 
     /// `cos(ω z)·exp(-(z/s)²)`; ω and s must be finite and positive.
     pub fn wavelet(omega: f64, s: f64) -> Result<Self, Error> {
-        Ok(Act::Wavelet {
-            omega: positive(omega, "wavelet ω")?,
-            s: positive(s, "wavelet s")?,
-        })
+        Ok(Act::Wavelet { omega: positive(omega, "wavelet ω")?, s: positive(s, "wavelet s")? })
     }
 
     /// Checks the parameters of a value built directly from the enum.
@@ -249,10 +242,7 @@ const SINC_DERIVATIVE_SERIES: [f64; 10] = {
 fn sinc_derivative(z: f64) -> f64 {
     if z.abs() < 0.5 {
         let z2 = z * z;
-        z * SINC_DERIVATIVE_SERIES
-            .iter()
-            .rev()
-            .fold(0.0, |acc, c| acc * z2 + c)
+        z * SINC_DERIVATIVE_SERIES.iter().rev().fold(0.0, |acc, c| acc * z2 + c)
     } else {
         (z * libm::cos(z) - libm::sin(z)) / (z * z)
     }

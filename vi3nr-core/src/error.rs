@@ -64,9 +64,5 @@ impl core::error::Error for Error {}
 
 /// `Ok(x)` when `x` is finite and positive, otherwise [`Error::NotPositive`] naming `what`.
 pub(crate) fn positive(x: f64, what: &'static str) -> Result<f64, Error> {
-    if x.is_finite() && x > 0.0 {
-        Ok(x)
-    } else {
-        Err(Error::NotPositive(what))
-    }
+    if x.is_finite() && x > 0.0 { Ok(x) } else { Err(Error::NotPositive(what)) }
 }

@@ -46,9 +46,5 @@ pub fn hidden_gain2<A: Activation + ?Sized>(act: &A, sigma_p: f64) -> Result<f64
 /// `num / den`, or [`Error::Degenerate`] when the quotient is not finite or `den ≤ 0`.
 fn finite_ratio(num: f64, den: f64) -> Result<f64, Error> {
     let q = num / den;
-    if den > 0.0 && q.is_finite() {
-        Ok(q)
-    } else {
-        Err(Error::Degenerate)
-    }
+    if den > 0.0 && q.is_finite() { Ok(q) } else { Err(Error::Degenerate) }
 }

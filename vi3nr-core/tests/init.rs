@@ -18,31 +18,22 @@ fn gaussian_root_is_its_closed_form() {
             panic!("gaussian:{a} has a root");
         };
         let exact = a * (1.0 + 2f64.sqrt()).sqrt();
-        assert!(
-            (sigma_p - exact).abs() <= 1e-10 * exact,
-            "a={a}: {sigma_p} vs {exact}"
-        );
+        assert!((sigma_p - exact).abs() <= 1e-10 * exact, "a={a}: {sigma_p} vs {exact}");
         assert_eq!(roots, 1);
     }
 }
 
 #[test]
 fn roots_satisfy_the_condition() {
-    for act in [
-        Act::Sigmoid,
-        Act::Sinc,
-        Act::Wavelet { omega: 1.0, s: 1.0 },
-        Act::Gaussian { a: 0.05 },
-    ] {
+    for act in
+        [Act::Sigmoid, Act::Sinc, Act::Wavelet { omega: 1.0, s: 1.0 }, Act::Gaussian { a: 0.05 }]
+    {
         for ratio in [0.5, 1.0, 2.0] {
             let Solution::Root { sigma_p, .. } = solve(&act, ratio) else {
                 panic!("{act} ratio {ratio}")
             };
             let c = init::condition(&act, sigma_p, ratio).unwrap();
-            assert!(
-                (c - 1.0).abs() < 1e-8,
-                "{act} ratio {ratio}: cond({sigma_p}) = {c}"
-            );
+            assert!((c - 1.0).abs() < 1e-8, "{act} ratio {ratio}: cond({sigma_p}) = {c}");
             // And the reference grid lands within one grid step when the root is on its range.
             if (0.001..10.0).contains(&sigma_p) {
                 let grid = init::solve_grid(&act, ratio).unwrap();
@@ -61,23 +52,12 @@ fn sine_matches_x_coth_x_and_has_no_root() {
         let act = Act::Sine { omega };
         for s in [0.001, 0.01, 0.1, 1.0] {
             let x: f64 = (omega * s) * (omega * s);
-            let want = if x < 1e-8 {
-                1.0 + x * x / 3.0
-            } else {
-                x / x.tanh()
-            };
+            let want = if x < 1e-8 { 1.0 + x * x / 3.0 } else { x / x.tanh() };
             let c = init::condition(&act, s, 1.0).unwrap();
-            assert!(
-                (c - want).abs() < 1e-12 * want,
-                "ω={omega} σ={s}: {c} vs {want}"
-            );
+            assert!((c - want).abs() < 1e-12 * want, "ω={omega} σ={s}: {c} vs {want}");
         }
         match solve(&act, 1.0) {
-            Solution::NoRoot {
-                limit,
-                closest_condition,
-                closest_sigma_p,
-            } => {
+            Solution::NoRoot { limit, closest_condition, closest_sigma_p } => {
                 assert_eq!(limit, Limit::Zero);
                 assert!(closest_condition >= 1.0 && closest_sigma_p <= 1.0001e-4 / omega);
             }
@@ -89,11 +69,9 @@ fn sine_matches_x_coth_x_and_has_no_root() {
 #[test]
 fn tanh_has_no_root_and_relu_takes_any() {
     match solve(&Act::Tanh, 1.0) {
-        Solution::NoRoot {
-            limit: Limit::Zero,
-            closest_condition,
-            ..
-        } => assert!(closest_condition >= 1.0),
+        Solution::NoRoot { limit: Limit::Zero, closest_condition, .. } => {
+            assert!(closest_condition >= 1.0)
+        }
         other => panic!("tanh: {other:?}"),
     }
     // tanh's cond is above 1 wherever it is resolvable.
@@ -103,9 +81,9 @@ fn tanh_has_no_root_and_relu_takes_any() {
     assert_eq!(solve(&Act::Relu, 1.0), Solution::Any);
     // relu with a width change: cond ≡ ratio, never 1.
     match solve(&Act::Relu, 2.0) {
-        Solution::NoRoot {
-            closest_condition, ..
-        } => assert!((closest_condition - 2.0).abs() < 1e-12),
+        Solution::NoRoot { closest_condition, .. } => {
+            assert!((closest_condition - 2.0).abs() < 1e-12)
+        }
         other => panic!("relu ratio 2: {other:?}"),
     }
 }
@@ -172,10 +150,7 @@ fn plan_follows_the_variance_equations() {
 
 #[test]
 fn plan_fallbacks_and_given_values() {
-    let input = [InputStats {
-        mean: 0.0,
-        var: 1.0 / 3.0,
-    }];
+    let input = [InputStats { mean: 0.0, var: 1.0 / 3.0 }];
     let sine = [Act::Sine { omega: 30.0 }];
     let p = Plan::<4>::new(&spec(&[2, 64, 64, 1], &sine, &input)).unwrap();
     assert_eq!((p.status, p.sigma_p), (Status::NoRoot, 1.0 / 30.0));
@@ -184,10 +159,7 @@ fn plan_fallbacks_and_given_values() {
     assert_eq!(Plan::<4>::new(&s).unwrap().sigma_p, 0.2);
     s.sigma_p = SigmaP::Value(0.5);
     let p = Plan::<4>::new(&s).unwrap();
-    assert_eq!(
-        (p.status, p.sigma_p, p.solution),
-        (Status::Given, 0.5, None)
-    );
+    assert_eq!((p.status, p.sigma_p, p.solution), (Status::Given, 0.5, None));
     let relu = [Act::Relu];
     let p = Plan::<4>::new(&spec(&[3, 16, 16, 1], &relu, &input)).unwrap();
     assert_eq!((p.status, p.sigma_p), (Status::Any, 1.0));
@@ -209,48 +181,20 @@ fn plan_rejects_bad_input() {
     assert_eq!(e(&[2], &acts, &input, auto), Error::EmptyNetwork);
     assert_eq!(e(&[], &acts, &input, auto), Error::EmptyNetwork);
     assert_eq!(e(&[2, 0, 1], &acts, &input, auto), Error::ZeroWidth);
-    assert_eq!(
-        e(&[2, 4, 4, 4, 1], &acts, &input, auto),
-        Error::TooManyLayers
-    );
+    assert_eq!(e(&[2, 4, 4, 4, 1], &acts, &input, auto), Error::TooManyLayers);
     assert_eq!(e(&[2, 4, 4, 1], &[], &input, auto), Error::ActivationCount);
+    assert_eq!(e(&[2, 4, 4, 1], &[Act::Tanh; 3], &input, auto), Error::ActivationCount);
+    assert_eq!(e(&[2, 4, 1], &acts, &[input[0]; 3], auto), Error::InputStatsCount);
     assert_eq!(
-        e(&[2, 4, 4, 1], &[Act::Tanh; 3], &input, auto),
-        Error::ActivationCount
-    );
-    assert_eq!(
-        e(&[2, 4, 1], &acts, &[input[0]; 3], auto),
-        Error::InputStatsCount
-    );
-    assert_eq!(
-        e(
-            &[2, 4, 1],
-            &acts,
-            &[InputStats {
-                mean: f64::NAN,
-                var: 1.0
-            }],
-            auto
-        ),
+        e(&[2, 4, 1], &acts, &[InputStats { mean: f64::NAN, var: 1.0 }], auto),
         Error::NotFinite("input mean")
     );
     assert_eq!(
-        e(
-            &[2, 4, 1],
-            &acts,
-            &[InputStats {
-                mean: 0.0,
-                var: 0.0
-            }],
-            auto
-        ),
+        e(&[2, 4, 1], &acts, &[InputStats { mean: 0.0, var: 0.0 }], auto),
         Error::Degenerate
     );
     for bad in [0.0, -1.0, f64::NAN] {
-        assert_eq!(
-            e(&[2, 4, 1], &acts, &input, SigmaP::Value(bad)),
-            Error::NotPositive("σ_p")
-        );
+        assert_eq!(e(&[2, 4, 1], &acts, &input, SigmaP::Value(bad)), Error::NotPositive("σ_p"));
         assert!(init::condition(&Act::Tanh, bad, 1.0).is_err());
         assert!(init::condition(&Act::Tanh, 1.0, bad).is_err());
         assert!(init::solve_sigma_p(&Act::Tanh, bad, &SolveOptions::default()).is_err());
@@ -270,27 +214,13 @@ fn sampling_has_the_planned_variance() {
     // Relative standard error of a sample variance: √(2/n) normal, √(0.8/n) uniform.
     init::fill_normal(layer, &mut w, &mut rng).unwrap();
     let want = layer.std * layer.std;
-    assert!(
-        (var(&w) / want - 1.0).abs() < 5.0 * (2.0 / n).sqrt(),
-        "normal {} vs {want}",
-        var(&w)
-    );
+    assert!((var(&w) / want - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "normal {} vs {want}", var(&w));
     init::fill_uniform(layer, &mut w, &mut rng).unwrap();
-    assert!(
-        (var(&w) / want - 1.0).abs() < 5.0 * (0.8 / n).sqrt(),
-        "uniform {} vs {want}",
-        var(&w)
-    );
+    assert!((var(&w) / want - 1.0).abs() < 5.0 * (0.8 / n).sqrt(), "uniform {} vs {want}", var(&w));
     assert!(w.iter().all(|&x| f64::from(x).abs() <= layer.bound));
-    assert_eq!(
-        init::fill_normal(layer, &mut w[1..], &mut rng),
-        Err(Error::SliceLength)
-    );
+    assert_eq!(init::fill_normal(layer, &mut w[1..], &mut rng), Err(Error::SliceLength));
     let mut b = vec![1.0f32; 400];
     init::fill_bias(layer, &mut b, &mut rng).unwrap();
     assert!(b.iter().all(|&x| x == 0.0));
-    assert_eq!(
-        init::fill_bias(layer, &mut b[1..], &mut rng),
-        Err(Error::SliceLength)
-    );
+    assert_eq!(init::fill_bias(layer, &mut b[1..], &mut rng), Err(Error::SliceLength));
 }

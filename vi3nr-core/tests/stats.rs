@@ -53,10 +53,7 @@ fn closed_forms_agree_with_quadrature_to_1e_9() {
 fn closed_forms_at_known_points() {
     // sinc at σ → 0 is 1 and its slope variance σ²/9; relu's moments are textbook values.
     let m = Act::Sinc.closed_form(1e-4).unwrap();
-    assert!(
-        (m.f2 - 1.0).abs() < 1e-8 && (m.df2 / 1e-8 - 1.0 / 9.0).abs() < 1e-6,
-        "{m:?}"
-    );
+    assert!((m.f2 - 1.0).abs() < 1e-8 && (m.df2 / 1e-8 - 1.0 / 9.0).abs() < 1e-6, "{m:?}");
     let m = Act::Relu.closed_form(3.0).unwrap();
     assert_eq!((m.f2, m.df, m.df2), (4.5, 0.5, 0.5));
     // Gaussian: E[f²] = a/√(a² + 2σ²).
@@ -128,10 +125,7 @@ fn tanh_and_sigmoid_symmetries() {
         // sigmoid = (1 + tanh(z/2))/2: E[s] = 1/2, E[s²] = (1 + E[tanh²(z/2)])/4.
         let half = stats::quadrature(&Act::Tanh, sigma / 2.0).unwrap();
         assert!(t.f.abs() < 1e-15 && (s.f - 0.5).abs() < 1e-14, "σ={sigma}");
-        assert!(
-            ((1.0 + half.f2) / 4.0 - s.f2).abs() < 1e-12 * s.f2,
-            "σ={sigma}"
-        );
+        assert!(((1.0 + half.f2) / 4.0 - s.f2).abs() < 1e-12 * s.f2, "σ={sigma}");
         assert!((half.df2 / 16.0 - s.df2).abs() < 1e-12 * s.df2, "σ={sigma}");
     }
 }
@@ -140,11 +134,7 @@ fn tanh_and_sigmoid_symmetries() {
 fn hard_cases_converge() {
     // Narrow Gaussian, fast sine and sinc at σ up to 10: within 1e-9 of the closed form and
     // within the evaluation bound.
-    for act in [
-        Act::Gaussian { a: 0.05 },
-        Act::Sine { omega: 30.0 },
-        Act::Sinc,
-    ] {
+    for act in [Act::Gaussian { a: 0.05 }, Act::Sine { omega: 30.0 }, Act::Sinc] {
         for sigma in [1.0, 3.0, 10.0] {
             let q = stats::quadrature_with(&act, sigma, 1e-12).unwrap();
             let exact = act.closed_form(sigma).unwrap();
@@ -166,21 +156,12 @@ fn derivatives_match_finite_differences() {
             let fd = (act.f(z + h) - act.f(z - h)) / (2.0 * h);
             let d = act.df(z);
             let mag = act.df(z).abs().max(1.0 / s);
-            assert!(
-                (fd - d).abs() < 1e-6 * mag,
-                "{act} z={z}: f' {d} vs fd {fd}"
-            );
+            assert!((fd - d).abs() < 1e-6 * mag, "{act} z={z}: f' {d} vs fd {fd}");
             // Single precision tracks double.
             let (f32v, d32) = (act.f_f32(z as f32), act.df_f32(z as f32));
             let rel = 2e-4 * (1.0 + (s * z).abs().min(1e3));
-            assert!(
-                (f64::from(f32v) - act.f(z)).abs() < rel.max(1e-5),
-                "{act} f32 f({z})"
-            );
-            assert!(
-                (f64::from(d32) - d).abs() < rel * mag,
-                "{act} f32 f'({z}): {d32} vs {d}"
-            );
+            assert!((f64::from(f32v) - act.f(z)).abs() < rel.max(1e-5), "{act} f32 f({z})");
+            assert!((f64::from(d32) - d).abs() < rel * mag, "{act} f32 f'({z}): {d32} vs {d}");
         }
     }
     // sinc is exact at 0 and its derivative continuous through the series switch.
@@ -198,11 +179,8 @@ fn monte_carlo_agrees_within_five_standard_errors() {
             let exact = stats::moments(&act, sigma).unwrap();
             let mc = stats::monte_carlo(&act, sigma, 200_001, &mut rng).unwrap();
             for k in 0..4 {
-                let (e, m, se) = (
-                    exact.to_array()[k],
-                    mc.mean.to_array()[k],
-                    mc.std_error.to_array()[k],
-                );
+                let (e, m, se) =
+                    (exact.to_array()[k], mc.mean.to_array()[k], mc.std_error.to_array()[k]);
                 assert!(
                     (e - m).abs() <= 5.0 * se + 1e-15,
                     "{act} σ={sigma} moment {k}: exact {e}, MC {m} ± {se}"
@@ -227,21 +205,12 @@ impl Activation for Broken {
 fn bad_input_is_an_error() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     for sigma in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert_eq!(
-            stats::moments(&Act::Tanh, sigma),
-            Err(Error::NotPositive("σ"))
-        );
+        assert_eq!(stats::moments(&Act::Tanh, sigma), Err(Error::NotPositive("σ")));
         assert!(stats::quadrature(&Act::Relu, sigma).is_err());
         assert!(stats::monte_carlo(&Act::Relu, sigma, 10, &mut rng).is_err());
     }
-    assert_eq!(
-        stats::monte_carlo(&Act::Relu, 1.0, 1, &mut rng).unwrap_err(),
-        Error::NoSamples
-    );
-    assert_eq!(
-        stats::quadrature(&Broken, 1.0),
-        Err(Error::NotFinite("activation value"))
-    );
+    assert_eq!(stats::monte_carlo(&Act::Relu, 1.0, 1, &mut rng).unwrap_err(), Error::NoSamples);
+    assert_eq!(stats::quadrature(&Broken, 1.0), Err(Error::NotFinite("activation value")));
     assert!(stats::monte_carlo(&Broken, 1.0, 1000, &mut rng).is_err());
     for bad in [
         "gaussian:0",
@@ -264,8 +233,5 @@ fn parse_round_trips_display() {
     for act in Act::ALL {
         assert_eq!(act.to_string().parse::<Act>().unwrap(), act);
     }
-    assert_eq!(
-        "Wavelet:2".parse::<Act>().unwrap(),
-        Act::Wavelet { omega: 2.0, s: 1.0 }
-    );
+    assert_eq!("Wavelet:2".parse::<Act>().unwrap(), Act::Wavelet { omega: 2.0, s: 1.0 });
 }

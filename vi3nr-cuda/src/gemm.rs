@@ -14,11 +14,7 @@ pub fn matmul(
     assert_eq!(a.len(), m * k, "lhs shape");
     assert_eq!(b.len(), k * n, "rhs shape");
     assert_eq!(c.len(), m * n, "output shape");
-    let (rsb, csb) = if b_transposed {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
+    let (rsb, csb) = if b_transposed { (1, k as isize) } else { (n as isize, 1) };
     // SAFETY: the lengths checked above cover every index sgemm touches: a is m×k with row
     // stride k, b is k×n with strides (rsb, csb) inside k·n elements, c is m×n with row
     // stride n; c does not alias a or b (distinct borrows).

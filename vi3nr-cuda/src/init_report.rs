@@ -28,9 +28,7 @@ impl std::str::FromStr for SigmaChoice {
             "grid" => Ok(SigmaChoice::Grid),
             v => match v.parse::<f64>() {
                 Ok(x) if x.is_finite() && x > 0.0 => Ok(SigmaChoice::Value(x)),
-                _ => Err(format!(
-                    "expected auto, grid or a finite σ_p > 0, got {v:?}"
-                )),
+                _ => Err(format!("expected auto, grid or a finite σ_p > 0, got {v:?}")),
             },
         }
     }
@@ -68,24 +66,11 @@ pub fn build(
         SigmaChoice::Value(v) => (SigmaP::Value(v), "given"),
     };
     let activations = [act];
-    let spec = PlanSpec {
-        widths,
-        activations: &activations,
-        input,
-        sigma_p,
-        pytorch_bias,
-        solve,
-    };
+    let spec = PlanSpec { widths, activations: &activations, input, sigma_p, pytorch_bias, solve };
     let plan = Plan::new(&spec)?;
     // The plan's own solve uses the hidden widths' ratio; report that verdict when it ran.
     let solution = plan.solution.unwrap_or(solution);
-    Ok(Report {
-        act,
-        widths: widths.to_vec(),
-        method,
-        solution,
-        plan,
-    })
+    Ok(Report { act, widths: widths.to_vec(), method, solution, plan })
 }
 
 fn status(s: &Solution) -> &'static str {
@@ -109,11 +94,7 @@ impl Report {
         let p = &self.plan;
         let solver = match self.solution {
             Solution::Root { sigma_p, roots } => json!({"root": sigma_p, "sign_changes": roots}),
-            Solution::NoRoot {
-                closest_sigma_p,
-                closest_condition,
-                limit,
-            } => json!({
+            Solution::NoRoot { closest_sigma_p, closest_condition, limit } => json!({
                 "closest_sigma_p": closest_sigma_p,
                 "closest_condition": closest_condition,
                 "limit": format!("{limit:?}").to_lowercase(),
@@ -152,11 +133,7 @@ impl Report {
             Solution::Root { sigma_p, .. } => {
                 format!("backward condition has a root at σ_p = {sigma_p:.10}")
             }
-            Solution::NoRoot {
-                closest_sigma_p,
-                closest_condition,
-                limit,
-            } => format!(
+            Solution::NoRoot { closest_sigma_p, closest_condition, limit } => format!(
                 "backward condition has no root: cond − 1 keeps one sign; closest cond = {closest_condition:.12} at σ_p = {closest_sigma_p:.3e} (limit: {limit:?})"
             ),
             _ => "cond ≡ 1: every σ_p satisfies both conditions".to_string(),

@@ -67,6 +67,9 @@ struct ToyArgs {
     /// Seed of inputs, gradients and weights.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Only the rows of these activations (comma-separated names, e.g. sine,gaussian).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -79,10 +82,7 @@ fn parse_input(args: &InitArgs) -> Result<InputStats, String> {
                 "--input-mean/--input-std must be finite with std ≥ 0, got {mean}, {std}"
             ));
         }
-        return Ok(InputStats {
-            mean,
-            var: std * std,
-        });
+        return Ok(InputStats { mean, var: std * std });
     }
     let Some(spec) = &args.input else {
         return Ok(InputStats::uniform(-1.0, 1.0));
@@ -90,10 +90,8 @@ fn parse_input(args: &InitArgs) -> Result<InputStats, String> {
     let bad = || format!("--input: expected uniform:LO,HI with LO < HI, got {spec:?}");
     let range = spec.strip_prefix("uniform:").ok_or_else(bad)?;
     let (lo, hi) = range.split_once(',').ok_or_else(bad)?;
-    let (lo, hi): (f64, f64) = (
-        lo.trim().parse().map_err(|_| bad())?,
-        hi.trim().parse().map_err(|_| bad())?,
-    );
+    let (lo, hi): (f64, f64) =
+        (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(bad());
     }
@@ -122,45 +120,68 @@ fn toy(args: &ToyArgs) -> Result<(), String> {
     if args.layers == 0 || args.width < 2 || args.batch == 0 {
         return Err("toy needs --layers ≥ 1, --width ≥ 2 and --batch ≥ 1".into());
     }
-    let size = ToySize {
-        layers: args.layers,
-        width: args.width,
-        batch: args.batch,
-        seed: args.seed,
-    };
-    let rows = toy::paper_rows().map_err(|e| e.to_string())?;
+    let size =
+        ToySize { layers: args.layers, width: args.width, batch: args.batch, seed: args.seed };
+    let mut rows = toy::paper_rows().map_err(|e| e.to_string())?;
+    for name in &args.only {
+        if !rows.iter().any(|r| r.act.name() == name) {
+            return Err(format!("--only: unknown activation {name:?}"));
+        }
+    }
+    if !args.only.is_empty() {
+        rows.retain(|r| args.only.iter().any(|n| n == r.act.name()));
+    }
     if !args.json {
         println!(
             "toy experiment: L = {}, n = {}, batch = {}, seed = {}",
             size.layers, size.width, size.batch, size.seed
         );
         println!(
-            "{:<16} {:<20} {:>12} {:>14} {:>14}",
+            "{:<14} {:<20} {:>12} {:>14} {:>14}",
             "activation", "init", "σ_p", "forward SMAPE", "backward SMAPE"
         );
     }
+    let start = std::time::Instant::now();
     let mut results = Vec::new();
     for row in &rows {
         let o = toy::run(row, &size).map_err(|e| e.to_string())?;
-        if args.json {
-            results.push(serde_json::json!({
-                "activation": o.row.act.to_string(), "init": o.row.label, "sigma_p": o.row.sigma_p,
-                "forward_smape": o.forward, "backward_smape": o.backward,
-            }));
-        } else {
+        let mark = |overflow: usize| if overflow > 0 { "*" } else { " " };
+        if !args.json {
             println!(
-                "{:<16} {:<20} {:>12.6} {:>14.2} {:>14.2}",
+                "{:<14} {:<20} {:>12.6} {:>13.2}{} {:>13.2}{}",
                 o.row.act.to_string(),
                 o.row.label,
                 o.row.sigma_p,
                 o.forward,
-                o.backward
+                mark(o.forward_overflow),
+                o.backward,
+                mark(o.backward_overflow)
             );
         }
+        results.push(serde_json::json!({
+            "activation": o.row.act.to_string(), "init": o.row.label, "sigma_p": o.row.sigma_p,
+            "forward_smape": o.forward, "backward_smape": o.backward,
+            "forward_overflow": o.forward_overflow, "backward_overflow": o.backward_overflow,
+        }));
     }
+    let seconds = start.elapsed().as_secs_f64();
     if args.json {
-        let out = serde_json::json!({"layers": size.layers, "width": size.width, "batch": size.batch, "seed": size.seed, "rows": results});
+        let out = serde_json::json!({
+            "layers": size.layers, "width": size.width, "batch": size.batch, "seed": size.seed,
+            "threads": rayon::current_num_threads(), "seconds": seconds, "rows": results,
+        });
         println!("{out}");
+    } else {
+        let overflowed =
+            results.iter().any(|r| r["forward_overflow"] != 0 || r["backward_overflow"] != 0);
+        if overflowed {
+            println!("* some samples overflowed f32 (variance → ∞): counted as 100 %");
+        }
+        println!(
+            "{} rows in {seconds:.1} s on {} threads",
+            rows.len(),
+            rayon::current_num_threads()
+        );
     }
     Ok(())
 }

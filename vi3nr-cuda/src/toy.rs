@@ -16,8 +16,10 @@ use rayon::prelude::*;
 use vi3nr_core::init::{self, Solution, SolveOptions};
 use vi3nr_core::{Act, Activation, Error};
 
-/// Rows of samples one task pushes through all layers.
-const CHUNK: usize = 128;
+/// Samples drawn from one RNG stream: inputs do not depend on how work is split.
+const BLOCK: usize = 64;
+/// Most samples one task pushes through all layers (its `z_l` are kept for the backward pass).
+const MAX_CHUNK: usize = 1024;
 
 /// Size of the experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +37,7 @@ pub struct ToySize {
 impl Default for ToySize {
     /// The paper's size: L = 100, n = 1000, batch 10000.
     fn default() -> Self {
-        ToySize {
-            layers: 100,
-            width: 1000,
-            batch: 10_000,
-            seed: 0,
-        }
+        ToySize { layers: 100, width: 1000, batch: 10_000, seed: 0 }
     }
 }
 
@@ -77,6 +74,10 @@ pub struct Outcome {
     pub forward: f64,
     /// Backward SMAPE in percent.
     pub backward: f64,
+    /// Samples whose last pre-activations overflowed f32 (counted as 100 %).
+    pub forward_overflow: usize,
+    /// Samples whose input gradients overflowed f32 (counted as 100 %).
+    pub backward_overflow: usize,
 }
 
 /// The paper's rows: every activation with σ_p = 1 and with the backward-optimal σ_p (the
@@ -85,72 +86,39 @@ pub struct Outcome {
 pub fn paper_rows() -> Result<Vec<Row>, Error> {
     let mut rows = Vec::new();
     for act in Act::ALL {
-        rows.push(Row {
-            act,
-            label: "vi3nr σ_p=1",
-            scheme: Scheme::Vi3nr,
-            sigma_p: 1.0,
-        });
+        rows.push(Row { act, label: "vi3nr σ_p=1", scheme: Scheme::Vi3nr, sigma_p: 1.0 });
         let (label, sigma_p) = match init::solve_sigma_p(&act, 1.0, &SolveOptions::default())? {
             Solution::Root { sigma_p, .. } => ("vi3nr σ_p=root", sigma_p),
-            Solution::NoRoot {
-                closest_sigma_p, ..
-            } => ("vi3nr σ_p=limit", closest_sigma_p),
+            Solution::NoRoot { closest_sigma_p, .. } => ("vi3nr σ_p=limit", closest_sigma_p),
             _ => ("vi3nr any σ_p (=1)", 1.0),
         };
-        rows.push(Row {
-            act,
-            label,
-            scheme: Scheme::Vi3nr,
-            sigma_p,
-        });
+        rows.push(Row { act, label, scheme: Scheme::Vi3nr, sigma_p });
     }
     for act in Act::ALL {
-        rows.push(Row {
-            act,
-            label: "xavier",
-            scheme: Scheme::Xavier(1.0),
-            sigma_p: 1.0,
-        });
+        rows.push(Row { act, label: "xavier", scheme: Scheme::Xavier(1.0), sigma_p: 1.0 });
     }
-    for (act, gain) in [
-        (Act::Tanh, 5.0 / 3.0),
-        (Act::Sigmoid, 1.0),
-        (Act::Relu, 2f64.sqrt()),
-    ] {
-        rows.push(Row {
-            act,
-            label: "pytorch gain",
-            scheme: Scheme::Xavier(gain),
-            sigma_p: 1.0,
-        });
+    for (act, gain) in [(Act::Tanh, 5.0 / 3.0), (Act::Sigmoid, 1.0), (Act::Relu, 2f64.sqrt())] {
+        rows.push(Row { act, label: "pytorch gain", scheme: Scheme::Xavier(gain), sigma_p: 1.0 });
     }
     let sine = Act::Sine { omega: 30.0 };
-    rows.push(Row {
-        act: sine,
-        label: "siren",
-        scheme: Scheme::Siren,
-        sigma_p: 1.0 / 30.0,
-    });
+    rows.push(Row { act: sine, label: "siren", scheme: Scheme::Siren, sigma_p: 1.0 / 30.0 });
     Ok(rows)
 }
 
-/// Symmetric mean absolute percentage error of `predictions` against `target`.
+/// Symmetric mean absolute percentage error of `predictions` against `target`. A prediction
+/// that overflowed (infinite or NaN) counts as its limit, 100 %.
 pub fn smape(predictions: &[f64], target: f64) -> f64 {
-    let sum: f64 = predictions
-        .iter()
-        .map(|&p| (p - target).abs() / (p.abs() + target.abs()))
-        .sum();
+    let term = |p: f64| {
+        if p.is_finite() { (p - target).abs() / (p.abs() + target.abs()) } else { 1.0 }
+    };
+    let sum: f64 = predictions.iter().map(|&p| term(p)).sum();
     100.0 * sum / predictions.len() as f64
 }
 
 fn row_variance(row: &[f32]) -> f64 {
     let n = row.len() as f64;
     let mean = row.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    row.iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / n
+    row.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n
 }
 
 /// Runs one row at the given size.
@@ -160,10 +128,7 @@ pub fn run(row: &Row, size: &ToySize) -> Result<Outcome, Error> {
         return Err(Error::ZeroWidth);
     }
     let (std, uniform) = match row.scheme {
-        Scheme::Vi3nr => (
-            (init::hidden_gain2(&row.act, row.sigma_p)? / n as f64).sqrt(),
-            false,
-        ),
+        Scheme::Vi3nr => ((init::hidden_gain2(&row.act, row.sigma_p)? / n as f64).sqrt(), false),
         Scheme::Xavier(gain) => (gain * (2.0 / (2 * n) as f64).sqrt(), false),
         Scheme::Siren => {
             let Act::Sine { omega } = row.act else {
@@ -186,19 +151,37 @@ pub fn run(row: &Row, size: &ToySize) -> Result<Outcome, Error> {
             w
         })
         .collect();
-    let per_sample: Vec<(f64, f64)> = (0..size.batch.div_ceil(CHUNK))
+    // Large chunks amortise packing the weights in each product; one chunk per thread.
+    let per_thread = size.batch.div_ceil(rayon::current_num_threads()).next_multiple_of(BLOCK);
+    let chunk_rows = per_thread.clamp(BLOCK, MAX_CHUNK);
+    let per_sample: Vec<(f64, f64)> = (0..size.batch.div_ceil(chunk_rows))
         .into_par_iter()
         .flat_map_iter(|c| {
-            let rows = CHUNK.min(size.batch - c * CHUNK);
-            chunk(&row.act, row.sigma_p, size, &weights, c as u64, rows)
+            let start = c * chunk_rows;
+            let rows = chunk_rows.min(size.batch - start);
+            chunk(&row.act, row.sigma_p, size, &weights, start, rows)
         })
         .collect();
     let (fwd, bwd): (Vec<f64>, Vec<f64>) = per_sample.into_iter().unzip();
+    let overflowed = |v: &[f64]| v.iter().filter(|x| !x.is_finite()).count();
     Ok(Outcome {
         row: *row,
         forward: smape(&fwd, row.sigma_p * row.sigma_p),
         backward: smape(&bwd, 1.0),
+        forward_overflow: overflowed(&fwd),
+        backward_overflow: overflowed(&bwd),
     })
+}
+
+/// Fills `rows` samples starting at sample `start` with `N(0, std²)` rows of width `n`, one
+/// RNG stream per [`BLOCK`] of samples.
+fn draw_rows(out: &mut [f32], std: f64, seed: u64, start: usize, n: usize) {
+    for (i, block) in out.chunks_mut(BLOCK * n).enumerate() {
+        let index = (start / BLOCK + i) as u64;
+        let mut rng =
+            Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_mul(0x5851_f42d_4c95_7f2d) ^ index);
+        init::sample_normal(std, block, &mut rng);
+    }
 }
 
 /// Forward and backward through all layers for `rows` samples; per-sample variances of
@@ -208,14 +191,12 @@ fn chunk(
     sigma_p: f64,
     size: &ToySize,
     weights: &[Vec<f32>],
-    index: u64,
+    start: usize,
     rows: usize,
 ) -> Vec<(f64, f64)> {
     let n = size.width;
-    let mut rng =
-        Xoshiro256PlusPlus::seed_from_u64(size.seed.wrapping_mul(0x5851_f42d_4c95_7f2d) ^ index);
     let mut z = vec![0.0f32; rows * n];
-    init::sample_normal(sigma_p, &mut z, &mut rng);
+    draw_rows(&mut z, sigma_p, size.seed, start, n);
     // zs[l] = z_l for l < L (kept for f'), then z_L.
     let mut zs = Vec::with_capacity(weights.len());
     let mut x = vec![0.0f32; rows * n];
@@ -229,7 +210,7 @@ fn chunk(
     }
     let forward: Vec<f64> = z.chunks(n).map(row_variance).collect();
     let mut g = z; // reuse the buffer: g_L ~ N(0, 1)
-    init::sample_normal(1.0, &mut g, &mut rng);
+    draw_rows(&mut g, 1.0, !size.seed, start, n);
     let mut back = vec![0.0f32; rows * n];
     for (w, z_prev) in weights.iter().zip(&zs).rev() {
         // g_{l−1} = f'(z_{l−1}) ⊙ (g_l · W_l), W_l stored n_out×n_in row-major.
@@ -238,8 +219,5 @@ fn chunk(
             *gi = bi * act.df_f32(zi);
         }
     }
-    forward
-        .into_iter()
-        .zip(g.chunks(n).map(row_variance))
-        .collect()
+    forward.into_iter().zip(g.chunks(n).map(row_variance)).collect()
 }

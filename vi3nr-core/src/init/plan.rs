@@ -30,10 +30,7 @@ pub struct InputStats {
 impl InputStats {
     /// Coordinates uniform on `[lo, hi]`: mean `(lo+hi)/2`, variance `(hi−lo)²/12`.
     pub fn uniform(lo: f64, hi: f64) -> Self {
-        InputStats {
-            mean: 0.5 * (lo + hi),
-            var: (hi - lo) * (hi - lo) / 12.0,
-        }
+        InputStats { mean: 0.5 * (lo + hi), var: (hi - lo) * (hi - lo) / 12.0 }
     }
 
     /// `E[x²] = mean² + var`, checked.
@@ -193,11 +190,7 @@ impl<const L: usize> Plan<L> {
         }
         let mut x2 = 0.0;
         for i in 0..widths[0] {
-            x2 += input
-                .get(i)
-                .or(input.first())
-                .ok_or(Error::InputStatsCount)?
-                .second_moment()?;
+            x2 += input.get(i).or(input.first()).ok_or(Error::InputStatsCount)?.second_moment()?;
         }
         let x2 = x2 / widths[0] as f64;
 
@@ -207,20 +200,14 @@ impl<const L: usize> Plan<L> {
             log_ratio += libm::log(widths[i + 1] as f64 / widths[i] as f64);
         }
         let inner = matrices.saturating_sub(2);
-        let ratio = if inner > 0 {
-            libm::exp(log_ratio / inner as f64)
-        } else {
-            1.0
-        };
+        let ratio = if inner > 0 { libm::exp(log_ratio / inner as f64) } else { 1.0 };
 
         let first = act(0);
         let (sigma_p, status, solution) = match (spec.sigma_p, first) {
             (SigmaP::Value(v), _) => (positive(v, "σ_p")?, Status::Given, None),
-            (SigmaP::Auto(fallback), None) => (
-                positive(fallback.unwrap_or(1.0), "σ_p")?,
-                Status::Given,
-                None,
-            ),
+            (SigmaP::Auto(fallback), None) => {
+                (positive(fallback.unwrap_or(1.0), "σ_p")?, Status::Given, None)
+            }
             (SigmaP::Auto(fallback), Some(a)) => {
                 let sol = solve_sigma_p(a, ratio, &spec.solve)?;
                 let fallback = positive(fallback.unwrap_or_else(|| a.default_sigma_p()), "σ_p")?;
@@ -244,9 +231,7 @@ impl<const L: usize> Plan<L> {
             };
             let std = libm::sqrt(gain2 / fan_in as f64);
             let bias = if spec.pytorch_bias {
-                BiasInit::Uniform {
-                    bound: 1.0 / libm::sqrt(fan_in as f64),
-                }
+                BiasInit::Uniform { bound: 1.0 / libm::sqrt(fan_in as f64) }
             } else {
                 BiasInit::Zero
             };
@@ -262,20 +247,11 @@ impl<const L: usize> Plan<L> {
             layers.push(layer).map_err(|_| Error::TooManyLayers)?;
         }
         let (condition, gain2) = match first {
-            Some(a) if hidden > 0 => (
-                Some(condition(a, sigma_p, ratio)?),
-                Some(hidden_gain2(a, sigma_p)?),
-            ),
+            Some(a) if hidden > 0 => {
+                (Some(condition(a, sigma_p, ratio)?), Some(hidden_gain2(a, sigma_p)?))
+            }
             _ => (None, None),
         };
-        Ok(Plan {
-            sigma_p,
-            status,
-            solution,
-            ratio,
-            condition,
-            gain2,
-            layers,
-        })
+        Ok(Plan { sigma_p, status, solution, ratio, condition, gain2, layers })
     }
 }

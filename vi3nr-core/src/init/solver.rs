@@ -33,12 +33,7 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions {
-            lo: 1e-4,
-            hi: 1e4,
-            per_decade: 8,
-            rel_tol: 1e-10,
-        }
+        SolveOptions { lo: 1e-4, hi: 1e4, per_decade: 8, rel_tol: 1e-10 }
     }
 }
 
@@ -155,11 +150,7 @@ pub fn solve_sigma_p<A: Activation + ?Sized>(
     } else {
         Limit::Interior
     };
-    Ok(Solution::NoRoot {
-        closest_sigma_p: at(best_i),
-        closest_condition: best_h + 1.0,
-        limit,
-    })
+    Ok(Solution::NoRoot { closest_sigma_p: at(best_i), closest_condition: best_h + 1.0, limit })
 }
 
 /// Brent's method on a bracket `[a, b]` with `h(a)·h(b) < 0`, to `rel_tol` in σ.
@@ -233,18 +224,12 @@ fn brent(
 
 /// The paper's reference method: σ_p on 0.001, 0.002, …, 10, argmin `|cond − 1|`.
 pub fn solve_grid<A: Activation + ?Sized>(act: &A, ratio: f64) -> Result<GridSolution, Error> {
-    let mut best = GridSolution {
-        sigma_p: 1e-3,
-        condition: condition(act, 1e-3, ratio)?,
-    };
+    let mut best = GridSolution { sigma_p: 1e-3, condition: condition(act, 1e-3, ratio)? };
     for k in 2..=10_000u32 {
         let s = f64::from(k) * 1e-3;
         let c = condition(act, s, ratio)?;
         if (c - 1.0).abs() < (best.condition - 1.0).abs() {
-            best = GridSolution {
-                sigma_p: s,
-                condition: c,
-            };
+            best = GridSolution { sigma_p: s, condition: c };
         }
     }
     Ok(best)

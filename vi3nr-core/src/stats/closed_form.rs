@@ -23,12 +23,7 @@ use core::f64::consts::{FRAC_2_SQRT_PI, PI, SQRT_2};
 pub fn closed_form(act: &Act, sigma: f64) -> Option<Moments> {
     let s2 = sigma * sigma;
     Some(match *act {
-        Act::Relu => Moments {
-            f: sigma / libm::sqrt(2.0 * PI),
-            f2: 0.5 * s2,
-            df: 0.5,
-            df2: 0.5,
-        },
+        Act::Relu => Moments { f: sigma / libm::sqrt(2.0 * PI), f2: 0.5 * s2, df: 0.5, df2: 0.5 },
         Act::Sine { omega } => {
             let x = omega * omega * s2;
             Moments {
@@ -57,11 +52,7 @@ pub fn closed_form(act: &Act, sigma: f64) -> Option<Moments> {
 fn gauss_integral(sigma: f64, l: f64) -> f64 {
     // erf(x)/x → 2/√π as x → 0; write it so that small σ loses nothing.
     let x = l * sigma / SQRT_2;
-    if x < 1e-8 {
-        l * (1.0 - x * x / 3.0)
-    } else {
-        l * libm::erf(x) / (x * FRAC_2_SQRT_PI)
-    }
+    if x < 1e-8 { l * (1.0 - x * x / 3.0) } else { l * libm::erf(x) / (x * FRAC_2_SQRT_PI) }
 }
 
 /// Taylor series of `E[sinc'(z)²] = ½ Σ_{k≥1} (−σ²/2)^k/k! · c_k`,
@@ -91,11 +82,7 @@ fn sinc(sigma: f64) -> Moments {
     let w = 2.0 * s2; // p²σ²/2 at p = 2
     let i0 = gauss_integral(sigma, 2.0);
     // ∫₀² p e^{−p²σ²/2} dp = (1 − e^{−2σ²})/σ²
-    let i1 = if w < 1e-300 {
-        2.0
-    } else {
-        -libm::expm1(-w) / s2
-    };
+    let i1 = if w < 1e-300 { 2.0 } else { -libm::expm1(-w) / s2 };
     let df2 = if sigma < 0.6 {
         sinc_df2_series(sigma)
     } else {
@@ -103,12 +90,7 @@ fn sinc(sigma: f64) -> Moments {
         let i3 = 2.0 / (s2 * s2) * (1.0 - (1.0 + w) * libm::exp(-w));
         i0 / 3.0 - i1 / 2.0 + i3 / 12.0
     };
-    Moments {
-        f: gauss_integral(sigma, 1.0),
-        f2: i0 - 0.5 * i1,
-        df: 0.0,
-        df2,
-    }
+    Moments { f: gauss_integral(sigma, 1.0), f2: i0 - 0.5 * i1, df: 0.0, df2 }
 }
 
 fn wavelet(omega: f64, s: f64, sigma: f64) -> Moments {

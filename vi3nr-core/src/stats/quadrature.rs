@@ -137,11 +137,7 @@ pub fn quadrature_with<A: Activation + ?Sized>(
     let end = TAIL * sigma;
     let scale = act.scale();
     // Smallest panel: the feature scale, but never more than 60 halvings below the range.
-    let mut edge = if scale.is_finite() && scale > 0.0 {
-        scale
-    } else {
-        1.0
-    };
+    let mut edge = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
     edge = edge.max(end * libm::ldexp(1.0, -60));
 
     // Panels [0, s], [s, 2s], [2s, 4s], … up to the range end, mirrored.
@@ -172,14 +168,7 @@ pub fn quadrature_with<A: Activation + ?Sized>(
     let floor = total.map(|t| tol * t / (2.0 * end));
     let mut sum = [0.0; 4];
     let mut err = [0.0; 4];
-    let mut adaptive = Adaptive {
-        tol,
-        floor,
-        inv_sigma,
-        pieces: 0,
-        sum: &mut sum,
-        err: &mut err,
-    };
+    let mut adaptive = Adaptive { tol, floor, inv_sigma, pieces: 0, sum: &mut sum, err: &mut err };
     panels(&mut |a, b| adaptive.run(act, a, b))?;
     let pieces = pieces + adaptive.pieces;
     Ok(Quadrature {
@@ -251,20 +240,10 @@ mod tests {
                     }
                 }
             }
-            let exact = if degree % 2 == 1 {
-                0.0
-            } else {
-                2.0 / f64::from(degree + 1)
-            };
-            assert!(
-                (k - exact).abs() < 1e-15,
-                "K15 degree {degree}: {k} vs {exact}"
-            );
+            let exact = if degree % 2 == 1 { 0.0 } else { 2.0 / f64::from(degree + 1) };
+            assert!((k - exact).abs() < 1e-15, "K15 degree {degree}: {k} vs {exact}");
             if degree <= 13 {
-                assert!(
-                    (g - exact).abs() < 1e-15,
-                    "G7 degree {degree}: {g} vs {exact}"
-                );
+                assert!((g - exact).abs() < 1e-15, "G7 degree {degree}: {g} vs {exact}");
             }
         }
     }
