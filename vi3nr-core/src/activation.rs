@@ -44,6 +44,10 @@ pub trait Activation {
     fn f(&self, z: f64) -> f64;
     /// `f'(z)`.
     fn df(&self, z: f64) -> f64;
+    /// `(f(z), f'(z))` together; override when they share work (the statistics call this).
+    fn f_df(&self, z: f64) -> (f64, f64) {
+        (self.f(z), self.df(z))
+    }
     /// `f(z)` in single precision (defaults to the `f64` form, rounded).
     fn f_f32(&self, z: f32) -> f32 {
         self.f(f64::from(z)) as f32
@@ -259,12 +263,41 @@ fn sinc_derivative_f32(z: f32) -> f32 {
     }
 }
 
+/// `(tanh z, 1 − tanh² z)`, the derivative as `4e/(1+e)²` with `e = e^{−2|z|}`: `1 − tanh²`
+/// would cancel for large `|z|`.
+fn tanh_pair(z: f64) -> (f64, f64) {
+    let e = libm::exp(-2.0 * z.abs());
+    (libm::tanh(z), 4.0 * e / ((1.0 + e) * (1.0 + e)))
+}
+
+/// `(σ(z), σ(z)(1 − σ(z)))` from `e = e^{−|z|}`, accurate in both tails.
+fn sigmoid_pair(z: f64) -> (f64, f64) {
+    let e = libm::exp(-z.abs());
+    let small = e / (1.0 + e); // σ(−|z|)
+    let s = if z >= 0.0 { 1.0 - small } else { small };
+    (s, small * (1.0 - small))
+}
+
+/// Single-precision [`tanh_pair`].
+fn tanh_pair_f32(z: f32) -> (f32, f32) {
+    let e = libm::expf(-2.0 * z.abs());
+    (libm::tanhf(z), 4.0 * e / ((1.0 + e) * (1.0 + e)))
+}
+
+/// Single-precision [`sigmoid_pair`].
+fn sigmoid_pair_f32(z: f32) -> (f32, f32) {
+    let e = libm::expf(-z.abs());
+    let small = e / (1.0 + e);
+    let s = if z >= 0.0 { 1.0 - small } else { small };
+    (s, small * (1.0 - small))
+}
+
 impl Activation for Act {
     fn f(&self, z: f64) -> f64 {
         match *self {
             Act::Relu => z.max(0.0),
             Act::Tanh => libm::tanh(z),
-            Act::Sigmoid => 0.5 * (1.0 + libm::tanh(0.5 * z)),
+            Act::Sigmoid => sigmoid_pair(z).0,
             Act::Sine { omega } => libm::sin(omega * z),
             Act::Gaussian { a } => libm::exp(-0.5 * (z / a) * (z / a)),
             Act::Sinc => {
@@ -287,14 +320,8 @@ impl Activation for Act {
                     0.0
                 }
             }
-            Act::Tanh => {
-                let t = libm::tanh(z);
-                1.0 - t * t
-            }
-            Act::Sigmoid => {
-                let s = 0.5 * (1.0 + libm::tanh(0.5 * z));
-                s * (1.0 - s)
-            }
+            Act::Tanh => tanh_pair(z).1,
+            Act::Sigmoid => sigmoid_pair(z).1,
             Act::Sine { omega } => omega * libm::cos(omega * z),
             Act::Gaussian { a } => -z / (a * a) * libm::exp(-0.5 * (z / a) * (z / a)),
             Act::Sinc => sinc_derivative(z),
@@ -309,7 +336,7 @@ impl Activation for Act {
         match *self {
             Act::Relu => z.max(0.0),
             Act::Tanh => libm::tanhf(z),
-            Act::Sigmoid => 0.5 * (1.0 + libm::tanhf(0.5 * z)),
+            Act::Sigmoid => sigmoid_pair_f32(z).0,
             Act::Sine { omega } => libm::sinf(omega as f32 * z),
             Act::Gaussian { a } => {
                 let u = z / a as f32;
@@ -338,14 +365,8 @@ impl Activation for Act {
                     0.0
                 }
             }
-            Act::Tanh => {
-                let t = libm::tanhf(z);
-                1.0 - t * t
-            }
-            Act::Sigmoid => {
-                let s = 0.5 * (1.0 + libm::tanhf(0.5 * z));
-                s * (1.0 - s)
-            }
+            Act::Tanh => tanh_pair_f32(z).1,
+            Act::Sigmoid => sigmoid_pair_f32(z).1,
             Act::Sine { omega } => omega as f32 * libm::cosf(omega as f32 * z),
             Act::Gaussian { a } => {
                 let a = a as f32;
@@ -368,6 +389,22 @@ impl Activation for Act {
             Act::Gaussian { a } => a,
             Act::Wavelet { omega, s } => s.min(1.0 / omega),
             _ => 1.0,
+        }
+    }
+
+    fn f_df(&self, z: f64) -> (f64, f64) {
+        match *self {
+            Act::Tanh => tanh_pair(z),
+            Act::Sigmoid => sigmoid_pair(z),
+            Act::Sine { omega } => {
+                let (s, c) = libm::sincos(omega * z);
+                (s, omega * c)
+            }
+            Act::Gaussian { a } => {
+                let g = libm::exp(-0.5 * (z / a) * (z / a));
+                (g, -z / (a * a) * g)
+            }
+            _ => (self.f(z), self.df(z)),
         }
     }
 

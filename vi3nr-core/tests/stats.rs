@@ -235,3 +235,21 @@ fn parse_round_trips_display() {
     }
     assert_eq!("Wavelet:2".parse::<Act>().unwrap(), Act::Wavelet { omega: 2.0, s: 1.0 });
 }
+
+#[test]
+fn tails_and_origin_are_accurate() {
+    // tanh' and sigmoid' keep relative accuracy deep in the tails (no 1 − t² cancellation),
+    // tanh keeps it near the origin.
+    for z in [20.0f64, 40.0, 300.0] {
+        let sech2 = 4.0 * (-2.0 * z).exp() / (1.0 + (-2.0 * z).exp()).powi(2);
+        assert!((Act::Tanh.df(z) / sech2 - 1.0).abs() < 1e-14, "tanh'({z})");
+        assert!((Act::Tanh.f_df(-z).1 / sech2 - 1.0).abs() < 1e-14);
+        let s = (-z).exp() / (1.0 + (-z).exp());
+        assert!((Act::Sigmoid.f(-z) / s - 1.0).abs() < 1e-14, "σ(−{z})");
+        assert!((Act::Sigmoid.df(z) / (s * (1.0 - s)) - 1.0).abs() < 1e-14);
+    }
+    for z in [1e-10f64, 1e-5, 0.3] {
+        assert!((Act::Tanh.f_df(z).0 / z.tanh() - 1.0).abs() < 1e-15, "tanh({z})");
+        assert!((Act::Tanh.f_df(-z).0 / (-z).tanh() - 1.0).abs() < 1e-15);
+    }
+}

@@ -1,6 +1,6 @@
 //! Solving `cond(σ_p) = 1`.
 //!
-//! `h(σ) = cond(σ) − 1` is sampled on a logarithmic grid (default 1e-4·s … 1e4·s, eight
+//! `h(σ) = cond(σ) − 1` is sampled on a logarithmic grid (default 1e-4·s … 1e4·s, four
 //! points per decade, `s` = [`Activation::scale`]). Values with `|h| ≤ 1e-12` carry no
 //! sign (at that level `h` is rounding noise: tanh has `h = O(σ⁴)` near 0). The first sign
 //! change brackets a root, which Brent's method then locates to `rel_tol` in σ. Without a
@@ -33,7 +33,7 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { lo: 1e-4, hi: 1e4, per_decade: 8, rel_tol: 1e-10 }
+        SolveOptions { lo: 1e-4, hi: 1e4, per_decade: 4, rel_tol: 1e-10 }
     }
 }
 

@@ -56,8 +56,7 @@ pub fn monte_carlo<A: Activation + ?Sized, R: RngCore + ?Sized>(
     let mut m2 = [0.0f64; 4];
     let mut n = 0u64;
     let mut add = |z: f64| {
-        let f = act.f(z);
-        let d = act.df(z);
+        let (f, d) = act.f_df(z);
         n += 1;
         for (j, x) in [f, f * f, d, d * d].into_iter().enumerate() {
             let delta = x - mean[j];
