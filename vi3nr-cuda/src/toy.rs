@@ -6,8 +6,10 @@
 //! the backward error the SMAPE of each sample's variance of `g_0` against 1, with
 //! `SMAPE = mean(|p − t| / (|p| + |t|)) · 100`.
 //!
-//! Samples are independent, so the batch is split into chunks that run on all cores, each
-//! keeping its own `z_l` for the backward pass; products are f32 (as in the reference code).
+//! Weights are uniform with the scheme's variance (the reference code uses `xavier_uniform_`
+//! with a gain); variances are unbiased, as `torch.var`. Samples are independent, so the batch
+//! is split into chunks that run on all cores, each keeping its own `z_l` for the backward
+//! pass; products are f32 (as in the reference code).
 
 use crate::gemm::matmul;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -44,9 +46,9 @@ impl Default for ToySize {
 /// How the weights of one row are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scheme {
-    /// VI3NR: `N(0, gain²/n)` with `gain² = σ_p²/E[f²]`.
+    /// VI3NR: variance `gain²/n` with `gain² = σ_p²/E[f²]`.
     Vi3nr,
-    /// Xavier normal with a gain: `N(0, gain²·2/(n+n))`.
+    /// Xavier with a gain: variance `gain²·2/(n+n)`.
     Xavier(f64),
     /// SIREN's hidden layers: `U(±√(6/n)/ω)`.
     Siren,
@@ -115,10 +117,11 @@ pub fn smape(predictions: &[f64], target: f64) -> f64 {
     100.0 * sum / predictions.len() as f64
 }
 
+/// Unbiased variance of one sample's values over the units (as `torch.var`).
 fn row_variance(row: &[f32]) -> f64 {
     let n = row.len() as f64;
     let mean = row.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    row.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n
+    row.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / (n - 1.0)
 }
 
 /// Runs one row at the given size.
@@ -127,14 +130,16 @@ pub fn run(row: &Row, size: &ToySize) -> Result<Outcome, Error> {
     if size.layers == 0 || n < 2 || size.batch == 0 {
         return Err(Error::ZeroWidth);
     }
-    let (std, uniform) = match row.scheme {
-        Scheme::Vi3nr => ((init::hidden_gain2(&row.act, row.sigma_p)? / n as f64).sqrt(), false),
-        Scheme::Xavier(gain) => (gain * (2.0 / (2 * n) as f64).sqrt(), false),
+    // Every scheme draws uniform weights, as the reference code does (xavier_uniform_ with a
+    // gain): bound = √3 · std.
+    let bound = match row.scheme {
+        Scheme::Vi3nr => (3.0 * init::hidden_gain2(&row.act, row.sigma_p)? / n as f64).sqrt(),
+        Scheme::Xavier(gain) => gain * (6.0 / (2 * n) as f64).sqrt(),
         Scheme::Siren => {
             let Act::Sine { omega } = row.act else {
                 return Err(Error::UnknownActivation);
             };
-            ((6.0 / n as f64).sqrt() / omega, true)
+            (6.0 / n as f64).sqrt() / omega
         }
     };
     let weights: Vec<Vec<f32>> = (0..size.layers)
@@ -143,11 +148,7 @@ pub fn run(row: &Row, size: &ToySize) -> Result<Outcome, Error> {
             let mut rng =
                 Xoshiro256PlusPlus::seed_from_u64(size.seed ^ (0x9e37_79b9 * (l as u64 + 1)));
             let mut w = vec![0.0f32; n * n];
-            if uniform {
-                init::sample_uniform(std, &mut w, &mut rng);
-            } else {
-                init::sample_normal(std, &mut w, &mut rng);
-            }
+            init::sample_uniform(bound, &mut w, &mut rng);
             w
         })
         .collect();
