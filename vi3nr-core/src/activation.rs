@@ -179,39 +179,37 @@ impl FromStr for Act {
                 count += 1;
             }
         }
-        let given = &values[..count];
-        match (name.to_ascii_lowercase_fixed().as_str(), given) {
+        // Names and aliases, matched without regard to ASCII case.
+        const NAMES: [(&str, &str); 9] = [
+            ("relu", "relu"),
+            ("tanh", "tanh"),
+            ("sigmoid", "sigmoid"),
+            ("sinc", "sinc"),
+            ("sine", "sine"),
+            ("sin", "sine"),
+            ("gaussian", "gaussian"),
+            ("gauss", "gaussian"),
+            ("wavelet", "wavelet"),
+        ];
+        let canonical = NAMES
+            .iter()
+            .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+            .map(|&(_, canonical)| canonical)
+            .ok_or(Error::UnknownActivation)?;
+        match (canonical, &values[..count]) {
             ("relu", []) => Ok(Act::Relu),
             ("tanh", []) => Ok(Act::Tanh),
             ("sigmoid", []) => Ok(Act::Sigmoid),
             ("sinc", []) => Ok(Act::Sinc),
-            ("sine" | "sin" | "siren", []) => Act::sine(30.0),
-            ("sine" | "sin" | "siren", [w]) => Act::sine(*w),
-            ("gaussian" | "gauss", []) => Act::gaussian(0.05),
-            ("gaussian" | "gauss", [a]) => Act::gaussian(*a),
+            ("sine", []) => Act::sine(30.0),
+            ("sine", [w]) => Act::sine(*w),
+            ("gaussian", []) => Act::gaussian(0.05),
+            ("gaussian", [a]) => Act::gaussian(*a),
             ("wavelet", []) => Act::wavelet(1.0, 1.0),
             ("wavelet", [w]) => Act::wavelet(*w, 1.0),
             ("wavelet", [w, s]) => Act::wavelet(*w, *s),
             _ => Err(Error::UnknownActivation),
         }
-    }
-}
-
-/// Lower-cases an ASCII name of at most 16 bytes without allocating.
-trait LowerFixed {
-    fn to_ascii_lowercase_fixed(&self) -> heapless::String<16>;
-}
-
-impl LowerFixed for str {
-    fn to_ascii_lowercase_fixed(&self) -> heapless::String<16> {
-        let mut out = heapless::String::new();
-        for c in self.chars() {
-            if out.push(c.to_ascii_lowercase()).is_err() {
-                out.clear();
-                break;
-            }
-        }
-        out
     }
 }
 
