@@ -33,10 +33,13 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod eval;
 #[cfg(feature = "defmt")]
 mod defmt;
 mod error;
+pub mod fixed;
 pub mod init;
+pub mod model;
 pub mod stats;
 
 pub use activation::{Act, Activation};

@@ -1,0 +1,251 @@
+//! Fixed-point arithmetic of the q15 and i8 evaluators, and the activations as they compute them.
+//!
+//! Conventions (also in FORMAT.md):
+//! - layer inputs are i16: coordinates and bounded activations in Q1.14, relu and identity
+//!   outputs in Q3.12 ([`out_frac`]);
+//! - a layer accumulates `Σ (w·x) >> s` in i32, `s` = [`acc_shift`] (⌈log₂ fan_in⌉ for q15), so
+//!   no sum of `fan_in` products of i16 values can overflow; biases are stored in the units of
+//!   that shifted accumulator and bounded by [`BIAS_LIMIT`];
+//! - a [`Requant`] (an i32 multiplier and a right shift, derived once from the layer's weight
+//!   scale) maps the accumulator to the activation's argument: turns as a wrapping u32 for sine,
+//!   `z/a` in Q16.16 for the Gaussian, `z` in Q16.16 otherwise;
+//! - activations are tables with linear interpolation (built by `build.rs` from their formulas):
+//!   a quarter-wave sine of 256 segments, `exp(−u²/2)`, `tanh` and `sin u/u` on steps of 1/64.
+//!   Their error is below one Q1.14 step (6.1e-5) except `sinc` (≤ 1e-5 interpolation, plus
+//!   rounding). No floating point is used in [`FixedAct::eval`].
+//!
+//! [`Fixed`] wraps an activation as the function the device computes of a real pre-activation,
+//! so the statistics and the σ_p solver can be run on what the device really evaluates.
+
+include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+
+use crate::model::NumberFormat;
+use crate::{Act, Activation};
+use core::f64::consts::TAU;
+
+/// Fractional bits of the coordinates fed to the first layer (Q1.14: inputs in [−2, 2)).
+pub const INPUT_FRAC: u32 = 14;
+/// Largest magnitude of a stored bias (accumulator units).
+pub const BIAS_LIMIT: u32 = 1 << 30;
+
+/// Fractional bits of a layer's i16 outputs: 12 (Q3.12) for relu and the identity, 14 (Q1.14)
+/// for the bounded activations.
+pub fn out_frac(act: Option<Act>) -> u32 {
+    match act {
+        None | Some(Act::Relu) => 12,
+        Some(_) => 14,
+    }
+}
+
+/// Right shift applied to each product so that `fan_in` of them fit an i32 with the bias.
+pub fn acc_shift(format: NumberFormat, fan_in: usize) -> u32 {
+    let log2 = usize::BITS - fan_in.saturating_sub(1).leading_zeros();
+    match format {
+        NumberFormat::I8 => log2.saturating_sub(8),
+        _ => log2,
+    }
+}
+
+/// Activation-argument units per unit of real pre-activation.
+pub fn arg_units(act: Option<Act>) -> f64 {
+    match act {
+        Some(Act::Sine { omega }) => omega / TAU * 4_294_967_296.0,
+        Some(Act::Gaussian { a }) => 65_536.0 / a,
+        _ => 65_536.0,
+    }
+}
+
+/// Argument units per accumulator unit for a layer with weight scale `scale`, product shift
+/// `shift` and inputs with `in_frac` fractional bits.
+pub fn arg_scale(act: Option<Act>, scale: f64, shift: u32, in_frac: u32) -> f64 {
+    libm::ldexp(scale, shift as i32 - in_frac as i32) * arg_units(act)
+}
+
+/// Multiplication by a positive real `k ≈ mult · 2^−shift` in integer arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requant {
+    mult: i32,
+    shift: u32,
+}
+
+impl Requant {
+    /// The nearest representation of `k` (relative error below 2⁻³⁰); `None` when `k` is not
+    /// finite and positive or lies outside `[2⁻³², 2³¹)`.
+    pub fn new(k: f64) -> Option<Self> {
+        if !(k.is_finite() && k > 0.0) {
+            return None;
+        }
+        let (m, e) = libm::frexp(k); // k = m · 2^e, m ∈ [0.5, 1)
+        let (mut mult, mut e) = (libm::round(m * 2_147_483_648.0), e);
+        if mult >= 2_147_483_648.0 {
+            mult = 1_073_741_824.0;
+            e += 1;
+        }
+        let shift = 31 - e;
+        if !(0..=62).contains(&shift) {
+            return None;
+        }
+        Some(Requant { mult: mult as i32, shift: shift as u32 })
+    }
+
+    /// `acc · k`, rounded towards −∞.
+    pub fn apply(self, acc: i32) -> i64 {
+        (i64::from(acc) * i64::from(self.mult)) >> self.shift
+    }
+}
+
+/// An activation prepared for integer evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedAct {
+    /// No activation: Q16.16 argument to Q3.12.
+    Identity,
+    /// `max(z, 0)` in Q3.12.
+    Relu,
+    /// tanh.
+    Tanh,
+    /// `(1 + tanh(z/2))/2`.
+    Sigmoid,
+    /// Argument in turns (u32, wrapping).
+    Sine,
+    /// Argument `z/a` in Q16.16.
+    Gaussian,
+    /// `sin z / z`: table below |z| = 32, sine table and a division above.
+    Sinc,
+    /// `cos(ωz)·exp(−(z/s)²)` from `z` in Q16.16.
+    Wavelet {
+        /// Q16.16 `z` → turns of `ωz`.
+        turns: Requant,
+        /// Q16.16 `z` → Q16.16 `√2·z/s`.
+        gauss: Requant,
+    },
+}
+
+impl FixedAct {
+    /// Prepares `act`; `None` when a wavelet's constants are out of range.
+    pub fn new(act: Option<Act>) -> Option<Self> {
+        Some(match act {
+            None => FixedAct::Identity,
+            Some(Act::Relu) => FixedAct::Relu,
+            Some(Act::Tanh) => FixedAct::Tanh,
+            Some(Act::Sigmoid) => FixedAct::Sigmoid,
+            Some(Act::Sine { .. }) => FixedAct::Sine,
+            Some(Act::Gaussian { .. }) => FixedAct::Gaussian,
+            Some(Act::Sinc) => FixedAct::Sinc,
+            Some(Act::Wavelet { omega, s }) => FixedAct::Wavelet {
+                turns: Requant::new(omega / TAU * 65_536.0)?,
+                gauss: Requant::new(core::f64::consts::SQRT_2 / s)?,
+            },
+        })
+    }
+
+    /// The activation of argument `arg` (see the module docs for its units), as i16 with
+    /// [`out_frac`] fractional bits.
+    pub fn eval(self, arg: i64) -> i16 {
+        let q16 = arg.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+        let mag = q16.unsigned_abs();
+        let signed = |v: i16| if q16 < 0 { -v } else { v };
+        match self {
+            FixedAct::Identity => saturate(q16 >> 4),
+            FixedAct::Relu => saturate(q16.max(0) >> 4),
+            FixedAct::Tanh => signed(interp(&TANH, mag << 6)),
+            FixedAct::Sigmoid => {
+                let t = i32::from(interp(&TANH, mag << 5));
+                let t = if q16 < 0 { -t } else { t };
+                ((16_384 + t) >> 1) as i16
+            }
+            FixedAct::Sine => sine_turns(arg as u32),
+            FixedAct::Gaussian => interp(&GAUSS, mag << 6),
+            FixedAct::Sinc => {
+                if mag < 32 << 16 {
+                    interp(&SINC, mag << 6)
+                } else {
+                    // 2³²/2π turns per radian, applied to Q16.16 radians.
+                    let turns = ((mag as i64 * 683_565_276) >> 16) as u32;
+                    saturate((i64::from(sine_turns(turns)) << 16) / mag as i64)
+                }
+            }
+            FixedAct::Wavelet { turns, gauss } => {
+                let z = q16 as i32;
+                let c = sine_turns((turns.apply(z) as u32).wrapping_add(1 << 30));
+                let u = gauss.apply(z).unsigned_abs();
+                let g = interp(&GAUSS, u << 6);
+                ((i32::from(c) * i32::from(g)) >> 14) as i16
+            }
+        }
+    }
+}
+
+fn saturate(v: i64) -> i16 {
+    v.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
+/// Linear interpolation in `table` at `pos`, a Q.16 index; the last entry beyond the end.
+fn interp(table: &[i16], pos: u64) -> i16 {
+    let i = (pos >> 16) as usize;
+    match (table.get(i), table.get(i + 1)) {
+        (Some(&a), Some(&b)) => {
+            let f = (pos & 0xFFFF) as i32;
+            (i32::from(a) + ((i32::from(b) - i32::from(a)) * f >> 16)) as i16
+        }
+        _ => table.last().copied().unwrap_or(0),
+    }
+}
+
+/// `sin(2π·θ/2³²)` in Q1.14 from the quarter-wave table.
+pub fn sine_turns(theta: u32) -> i16 {
+    let quadrant = theta >> 30;
+    let x = theta & 0x3FFF_FFFF;
+    let x = if quadrant & 1 == 1 { (1 << 30) - x } else { x };
+    let v = interp(&SINE, u64::from(x) >> 6);
+    if quadrant >= 2 { -v } else { v }
+}
+
+/// An activation as the fixed-point evaluator computes it, as a function of the real
+/// pre-activation: the argument is truncated to its fixed-point units, the table interpolated
+/// and the output rounded to its Q format. `f'` is the central difference over one table step.
+///
+/// ```
+/// use vi3nr_core::{Act, Activation, fixed::Fixed, stats};
+/// let exact = stats::moments(&Act::Sine { omega: 30.0 }, 1.0 / 30.0)?;
+/// let device = stats::quadrature(&Fixed(Act::Sine { omega: 30.0 }), 1.0 / 30.0)?;
+/// assert!((device.f2 / exact.f2 - 1.0).abs() < 1e-3);
+/// # Ok::<(), vi3nr_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fixed(pub Act);
+
+impl Fixed {
+    fn table_step(&self) -> f64 {
+        match self.0 {
+            Act::Sine { .. } => 4_194_304.0, // 2³²/1024 turns units
+            _ => 1024.0,                     // 1/64 in Q16.16
+        }
+    }
+}
+
+impl Activation for Fixed {
+    fn f(&self, z: f64) -> f64 {
+        let units = arg_units(Some(self.0));
+        let raw = libm::floor(z * units);
+        let arg = match self.0 {
+            // Wrapping turns, as the device's u32 arithmetic.
+            Act::Sine { .. } => (raw - libm::floor(raw / 4_294_967_296.0) * 4_294_967_296.0) as i64,
+            _ => raw.clamp(-9.0e18, 9.0e18) as i64,
+        };
+        let fixed = FixedAct::new(Some(self.0)).unwrap_or(FixedAct::Identity);
+        f64::from(fixed.eval(arg)) / f64::from(1u32 << out_frac(Some(self.0)))
+    }
+
+    fn df(&self, z: f64) -> f64 {
+        let h = 0.5 * self.table_step() / arg_units(Some(self.0));
+        (self.f(z + h) - self.f(z - h)) / (2.0 * h)
+    }
+
+    fn scale(&self) -> f64 {
+        self.0.scale()
+    }
+
+    fn default_sigma_p(&self) -> f64 {
+        self.0.default_sigma_p()
+    }
+}

@@ -1,0 +1,212 @@
+//! The `.vi3` model file: a checked, zero-copy container for an INR's weights.
+//!
+//! [`FORMAT.md`](https://example.invalid/vi3nr/FORMAT.md) in the repository is the
+//! specification; in short: a 32-byte header (magic `VI3N`, version, sizes, number format,
+//! input encoding, layer count), a 16-byte entry per layer (fan-in, fan-out, activation and its
+//! parameters), the Fourier frequencies, the output affine map, then per-layer weight blocks in
+//! one of four [`NumberFormat`]s, each 4-byte aligned, and a CRC-32 of everything before it.
+//! All little-endian.
+//!
+//! [`Model::parse`] checks every field and borrows the weights in place: the buffer must be
+//! 4-byte aligned (a `static` array wrapped in an `#[repr(align(4))]` struct, or any `Vec<u32>`
+//! viewed as bytes). [`write`] fills a caller's buffer, quantising to the chosen format.
+
+mod crc;
+mod parse;
+mod write;
+
+pub use crc::crc32;
+pub use parse::{Layer, Model, Weights};
+pub use write::{LayerSpec, ModelSpec, encoded_len, write};
+
+use core::fmt;
+
+use crate::Act;
+
+/// File magic, the first four bytes.
+pub const MAGIC: [u8; 4] = *b"VI3N";
+/// The format version this crate reads and writes.
+pub const VERSION: u16 = 1;
+/// Bytes of the fixed header.
+pub const HEADER_BYTES: usize = 32;
+/// Bytes of one layer-table entry.
+pub const LAYER_BYTES: usize = 16;
+/// Most weight matrices a model may have.
+pub const MAX_LAYERS: usize = 16;
+/// Largest fan-in or fan-out (the fixed-point accumulators are sized for it).
+pub const MAX_WIDTH: usize = 4096;
+
+/// How weights and biases are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum NumberFormat {
+    /// IEEE single precision.
+    F32 = 1,
+    /// IEEE half precision, computed in f32.
+    F16 = 2,
+    /// i16 weights with one f32 scale per layer, i32 biases in accumulator units; evaluated in
+    /// integer arithmetic (the "q15" path).
+    Q15 = 3,
+    /// i8 weights with one f32 scale per output row (symmetric, TFLite style), i32 biases.
+    I8 = 4,
+}
+
+impl NumberFormat {
+    /// All formats, in code order.
+    pub const ALL: [NumberFormat; 4] =
+        [NumberFormat::F32, NumberFormat::F16, NumberFormat::Q15, NumberFormat::I8];
+
+    /// `f32`, `f16`, `q15` or `i8`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NumberFormat::F32 => "f32",
+            NumberFormat::F16 => "f16",
+            NumberFormat::Q15 => "q15",
+            NumberFormat::I8 => "i8",
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        NumberFormat::ALL.into_iter().find(|f| *f as u8 == code)
+    }
+}
+
+impl core::str::FromStr for NumberFormat {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
+        NumberFormat::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or(ModelError::Header("number format"))
+    }
+}
+
+/// Activation code and parameters of a layer entry; `None` is the identity.
+fn act_code(act: Option<Act>) -> (u8, f32, f32) {
+    match act {
+        None => (0, 0.0, 0.0),
+        Some(Act::Relu) => (1, 0.0, 0.0),
+        Some(Act::Tanh) => (2, 0.0, 0.0),
+        Some(Act::Sigmoid) => (3, 0.0, 0.0),
+        Some(Act::Sine { omega }) => (4, omega as f32, 0.0),
+        Some(Act::Gaussian { a }) => (5, a as f32, 0.0),
+        Some(Act::Sinc) => (6, 0.0, 0.0),
+        Some(Act::Wavelet { omega, s }) => (7, omega as f32, s as f32),
+    }
+}
+
+/// The activation of a code and its parameters, checked.
+fn act_from_code(code: u8, p0: f32, p1: f32) -> Result<Option<Act>, &'static str> {
+    let (w0, w1) = (f64::from(p0), f64::from(p1));
+    let bad = |_| "activation parameter not finite and > 0";
+    let (act, used) = match code {
+        0 => (None, 0),
+        1 => (Some(Act::Relu), 0),
+        2 => (Some(Act::Tanh), 0),
+        3 => (Some(Act::Sigmoid), 0),
+        4 => (Some(Act::sine(w0).map_err(bad)?), 1),
+        5 => (Some(Act::gaussian(w0).map_err(bad)?), 1),
+        6 => (Some(Act::Sinc), 0),
+        7 => (Some(Act::wavelet(w0, w1).map_err(bad)?), 2),
+        _ => return Err("unknown activation code"),
+    };
+    if (used < 1 && p0 != 0.0) || (used < 2 && p1 != 0.0) {
+        return Err("unused activation parameter is not 0");
+    }
+    Ok(act)
+}
+
+/// What is wrong with a model file, or with a model to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// Shorter than the fixed header.
+    Truncated,
+    /// The first four bytes are not `VI3N`.
+    BadMagic,
+    /// A version this crate does not read.
+    Version(u16),
+    /// The header's file length differs from the buffer's.
+    Length {
+        /// Length recorded in the header.
+        declared: u32,
+        /// Length of the buffer.
+        actual: u32,
+    },
+    /// The buffer is not 4-byte aligned (weights are read in place).
+    Misaligned,
+    /// The stored CRC-32 does not match the contents.
+    Crc {
+        /// CRC in the file.
+        stored: u32,
+        /// CRC of the contents.
+        computed: u32,
+    },
+    /// A header field is invalid; the payload names it.
+    Header(&'static str),
+    /// A layer entry or weight block is invalid.
+    Layer {
+        /// Index of the weight matrix.
+        index: u8,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// The output buffer is too small for the model.
+    BufferTooSmall {
+        /// Bytes the model needs.
+        needed: u32,
+    },
+    /// An evaluation buffer (input, output or scratch) has the wrong length.
+    BufferLength(&'static str),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ModelError::Truncated => f.write_str("truncated: shorter than the 32-byte header"),
+            ModelError::BadMagic => f.write_str("not a vi3nr model (bad magic)"),
+            ModelError::Version(v) => write!(f, "unsupported format version {v} (this reader: {VERSION})"),
+            ModelError::Length { declared, actual } => {
+                write!(f, "length mismatch: header says {declared} bytes, file has {actual}")
+            }
+            ModelError::Misaligned => f.write_str("model buffer is not 4-byte aligned"),
+            ModelError::Crc { stored, computed } => {
+                write!(f, "CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")
+            }
+            ModelError::Header(what) => write!(f, "invalid header: {what}"),
+            ModelError::Layer { index, what } => write!(f, "invalid layer {index}: {what}"),
+            ModelError::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            ModelError::BufferLength(what) => write!(f, "wrong buffer length: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for ModelError {}
+
+/// `n` rounded up to a multiple of `to` (a power of two), `None` on overflow.
+fn align_up(n: usize, to: usize) -> Option<usize> {
+    Some(n.checked_add(to - 1)? & !(to - 1))
+}
+
+/// Bytes of one layer's weight block in `format`, 4-byte aligned; `None` on overflow.
+fn block_bytes(format: NumberFormat, fan_in: usize, fan_out: usize) -> Option<usize> {
+    let n = fan_in.checked_mul(fan_out)?;
+    match format {
+        NumberFormat::F32 => n.checked_add(fan_out)?.checked_mul(4),
+        NumberFormat::F16 => align_up(n.checked_add(fan_out)?.checked_mul(2)?, 4),
+        NumberFormat::Q15 => 4usize.checked_add(align_up(n.checked_mul(2)?, 4)?)?.checked_add(fan_out.checked_mul(4)?),
+        NumberFormat::I8 => fan_out
+            .checked_mul(4)?
+            .checked_add(align_up(n, 4)?)?
+            .checked_add(fan_out.checked_mul(4)?),
+    }
+}
+
+/// Bytes of the header, layer table, frequencies and affine map, padded to 16.
+fn header_bytes(layers: usize, in_dim: usize, freqs: usize, out_dim: usize) -> Option<usize> {
+    let n = HEADER_BYTES
+        .checked_add(layers.checked_mul(LAYER_BYTES)?)?
+        .checked_add(freqs.checked_mul(in_dim)?.checked_mul(4)?)?
+        .checked_add(out_dim.checked_mul(8)?)?;
+    align_up(n, 16)
+}
