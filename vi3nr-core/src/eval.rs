@@ -80,7 +80,12 @@ impl Model<'_> {
     /// Evaluates one point with an f32 or f16 model.
     ///
     /// Errors: a fixed-point model (use [`Model::eval_fixed`]), or buffer lengths.
-    pub fn eval_f32(&self, x: &[f32], out: &mut [f32], scratch: &mut [f32]) -> Result<(), ModelError> {
+    pub fn eval_f32(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut [f32],
+    ) -> Result<(), ModelError> {
         self.check_io(x, out, scratch.len())?;
         let (mut a, mut b) = scratch.split_at_mut(scratch.len() / 2);
         self.encode_f32(x, a);
@@ -96,7 +101,7 @@ impl Model<'_> {
                 }
                 Weights::F16 { w, b: bias } => {
                     for ((row, &bias), y) in w.chunks_exact(fi).zip(bias).zip(&mut b[..fo]) {
-                        *y = act.eval(bias.to_f32() + dot(row.iter().map(|h| h.to_f32()), input));
+                        *y = act.eval(bias + dot(row.iter().map(|h| h.to_f32()), input));
                     }
                 }
                 _ => return Err(ModelError::BufferLength("a fixed-point model needs eval_fixed")),
@@ -113,7 +118,12 @@ impl Model<'_> {
     /// quantise the input, compute Fourier phases, and scale the outputs).
     ///
     /// Errors: a floating-point model (use [`Model::eval_f32`]), or buffer lengths.
-    pub fn eval_fixed(&self, x: &[f32], out: &mut [f32], scratch: &mut [i16]) -> Result<(), ModelError> {
+    pub fn eval_fixed(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut [i16],
+    ) -> Result<(), ModelError> {
         self.check_io(x, out, scratch.len())?;
         let (mut a, mut b) = scratch.split_at_mut(scratch.len() / 2);
         let n_freq = self.n_freq();
@@ -134,7 +144,10 @@ impl Model<'_> {
         for (i, layer) in self.layers.iter().enumerate() {
             let (fi, fo) = (layer.fan_in, layer.fan_out);
             let input = &a[..fi];
-            let fixed_act = FixedAct::new(layer.act).ok_or(ModelError::Layer { index: i as u8, what: "activation constants out of range" })?;
+            let fixed_act = FixedAct::new(layer.act).ok_or(ModelError::Layer {
+                index: i as u8,
+                what: "activation constants out of range",
+            })?;
             let shift = fixed::acc_shift(self.format, fi);
             let to_out = i == last;
             let mut emit = |j: usize, arg: i64| {
@@ -142,7 +155,8 @@ impl Model<'_> {
                     // Q16.16 of the real output.
                     out[j] = arg as f32 * (1.0 / 65_536.0);
                 } else if to_out {
-                    out[j] = f32::from(fixed_act.eval(arg)) / (1u32 << fixed::out_frac(layer.act)) as f32;
+                    out[j] = f32::from(fixed_act.eval(arg))
+                        / (1u32 << fixed::out_frac(layer.act)) as f32;
                 } else {
                     b[j] = fixed_act.eval(arg);
                 }
@@ -157,12 +171,17 @@ impl Model<'_> {
                     }
                 }
                 Weights::I8 { scales, w, b: bias } => {
-                    for (j, ((row, &bias), &scale)) in w.chunks_exact(fi).zip(bias).zip(scales).enumerate() {
+                    for (j, ((row, &bias), &scale)) in
+                        w.chunks_exact(fi).zip(bias).zip(scales).enumerate()
+                    {
                         let acc = row.iter().zip(input).fold(bias, |acc, (&w, &x)| {
                             acc.wrapping_add((i32::from(w) * i32::from(x)) >> shift)
                         });
                         let k = fixed::arg_scale(layer.act, f64::from(scale), shift, in_frac);
-                        let requant = Requant::new(k).ok_or(ModelError::Layer { index: i as u8, what: "row scale out of range" })?;
+                        let requant = Requant::new(k).ok_or(ModelError::Layer {
+                            index: i as u8,
+                            what: "row scale out of range",
+                        })?;
                         emit(j, requant.apply(acc));
                     }
                 }
@@ -179,17 +198,33 @@ impl Model<'_> {
     }
 
     /// Evaluates one point with whichever arithmetic the model's format uses.
-    pub fn eval<const W: usize>(&self, x: &[f32], out: &mut [f32], scratch: &mut Scratch<W>) -> Result<(), ModelError> {
+    pub fn eval<const W: usize>(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut Scratch<W>,
+    ) -> Result<(), ModelError> {
         match self.format {
-            NumberFormat::F32 | NumberFormat::F16 => self.eval_f32(x, out, scratch.float.as_flattened_mut()),
-            NumberFormat::Q15 | NumberFormat::I8 => self.eval_fixed(x, out, scratch.fixed.as_flattened_mut()),
+            NumberFormat::F32 | NumberFormat::F16 => {
+                self.eval_f32(x, out, scratch.float.as_flattened_mut())
+            }
+            NumberFormat::Q15 | NumberFormat::I8 => {
+                self.eval_fixed(x, out, scratch.fixed.as_flattened_mut())
+            }
         }
     }
 
     /// Evaluates consecutive points: `xs` holds `n · in_dim` values, `outs` `n · out_dim`.
-    pub fn eval_batch<const W: usize>(&self, xs: &[f32], outs: &mut [f32], scratch: &mut Scratch<W>) -> Result<(), ModelError> {
+    pub fn eval_batch<const W: usize>(
+        &self,
+        xs: &[f32],
+        outs: &mut [f32],
+        scratch: &mut Scratch<W>,
+    ) -> Result<(), ModelError> {
         if xs.len() % self.in_dim != 0 || xs.len() / self.in_dim * self.out_dim != outs.len() {
-            return Err(ModelError::BufferLength("batch: inputs and outputs disagree on the point count"));
+            return Err(ModelError::BufferLength(
+                "batch: inputs and outputs disagree on the point count",
+            ));
         }
         for (x, y) in xs.chunks_exact(self.in_dim).zip(outs.chunks_exact_mut(self.out_dim)) {
             self.eval(x, y, scratch)?;

@@ -33,10 +33,10 @@
 #![deny(missing_docs)]
 
 pub mod activation;
-pub mod eval;
 #[cfg(feature = "defmt")]
 mod defmt;
 mod error;
+pub mod eval;
 pub mod fixed;
 pub mod init;
 pub mod model;

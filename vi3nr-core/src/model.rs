@@ -42,7 +42,8 @@ pub const MAX_WIDTH: usize = 4096;
 pub enum NumberFormat {
     /// IEEE single precision.
     F32 = 1,
-    /// IEEE half precision, computed in f32.
+    /// IEEE half-precision weights with f32 biases, computed in f32 (a bias is added inside
+    /// `sin(ω·(Wx + b))`, where its rounding error is multiplied by ω).
     F16 = 2,
     /// i16 weights with one f32 scale per layer, i32 biases in accumulator units; evaluated in
     /// integer arithmetic (the "q15" path).
@@ -165,7 +166,9 @@ impl fmt::Display for ModelError {
         match *self {
             ModelError::Truncated => f.write_str("truncated: shorter than the 32-byte header"),
             ModelError::BadMagic => f.write_str("not a vi3nr model (bad magic)"),
-            ModelError::Version(v) => write!(f, "unsupported format version {v} (this reader: {VERSION})"),
+            ModelError::Version(v) => {
+                write!(f, "unsupported format version {v} (this reader: {VERSION})")
+            }
             ModelError::Length { declared, actual } => {
                 write!(f, "length mismatch: header says {declared} bytes, file has {actual}")
             }
@@ -175,7 +178,9 @@ impl fmt::Display for ModelError {
             }
             ModelError::Header(what) => write!(f, "invalid header: {what}"),
             ModelError::Layer { index, what } => write!(f, "invalid layer {index}: {what}"),
-            ModelError::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            ModelError::BufferTooSmall { needed } => {
+                write!(f, "buffer too small: {needed} bytes needed")
+            }
             ModelError::BufferLength(what) => write!(f, "wrong buffer length: {what}"),
         }
     }
@@ -193,8 +198,10 @@ fn block_bytes(format: NumberFormat, fan_in: usize, fan_out: usize) -> Option<us
     let n = fan_in.checked_mul(fan_out)?;
     match format {
         NumberFormat::F32 => n.checked_add(fan_out)?.checked_mul(4),
-        NumberFormat::F16 => align_up(n.checked_add(fan_out)?.checked_mul(2)?, 4),
-        NumberFormat::Q15 => 4usize.checked_add(align_up(n.checked_mul(2)?, 4)?)?.checked_add(fan_out.checked_mul(4)?),
+        NumberFormat::F16 => align_up(n.checked_mul(2)?, 4)?.checked_add(fan_out.checked_mul(4)?),
+        NumberFormat::Q15 => 4usize
+            .checked_add(align_up(n.checked_mul(2)?, 4)?)?
+            .checked_add(fan_out.checked_mul(4)?),
         NumberFormat::I8 => fan_out
             .checked_mul(4)?
             .checked_add(align_up(n, 4)?)?

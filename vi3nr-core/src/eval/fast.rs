@@ -21,7 +21,11 @@ fn sin_quadrant(x: f32, shift: i32) -> f32 {
     let r = ((x - k * P1) - k * P2) - k * P3;
     let r2 = r * r;
     let quadrant = (k as i32).wrapping_add(shift) & 3;
-    let s = || r + r * r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))));
+    let s = || {
+        r + r
+            * r2
+            * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))))
+    };
     let c = || 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0))));
     match quadrant {
         0 => s(),
@@ -66,7 +70,9 @@ impl FastAct {
             Some(Act::Sine { omega }) => FastAct::Sine(omega as f32),
             Some(Act::Gaussian { a }) => FastAct::Gaussian((-0.5 / (a * a)) as f32),
             Some(Act::Sinc) => FastAct::Sinc,
-            Some(Act::Wavelet { omega, s }) => FastAct::Wavelet(omega as f32, (-1.0 / (s * s)) as f32),
+            Some(Act::Wavelet { omega, s }) => {
+                FastAct::Wavelet(omega as f32, (-1.0 / (s * s)) as f32)
+            }
         }
     }
 
@@ -99,7 +105,9 @@ mod tests {
         for i in -200_000..=200_000 {
             let x = i as f32 * 0.031_7;
             let (s, c) = (f64::from(super::sin(x)), f64::from(super::cos(x)));
-            worst = worst.max((s - libm::sin(f64::from(x))).abs()).max((c - libm::cos(f64::from(x))).abs());
+            worst = worst
+                .max((s - libm::sin(f64::from(x))).abs())
+                .max((c - libm::cos(f64::from(x))).abs());
         }
         assert!(worst < 3e-7, "max error {worst:e} over |x| ≤ 6,340");
     }

@@ -19,12 +19,12 @@ pub enum Weights<'a> {
         /// Biases.
         b: &'a [f32],
     },
-    /// f16 weights and biases.
+    /// f16 weights, f32 biases.
     F16 {
         /// Weights.
         w: &'a [f16],
         /// Biases.
-        b: &'a [f16],
+        b: &'a [f32],
     },
     /// i16 weights `w_real = w · scale`; biases in accumulator units.
     Q15 {
@@ -167,7 +167,9 @@ impl<'a> Model<'a> {
         for (i, entry) in entries.iter_mut().enumerate().take(n_layers) {
             let at = HEADER_BYTES + i * LAYER_BYTES;
             let index = i as u8;
-            let e = bytes.get(at..at + LAYER_BYTES).ok_or(ModelError::Layer { index, what: "table truncated" })?;
+            let e = bytes
+                .get(at..at + LAYER_BYTES)
+                .ok_or(ModelError::Layer { index, what: "table truncated" })?;
             let (fan_in, fan_out) = (usize::from(u16_at(e, 0)), usize::from(u16_at(e, 2)));
             let layer = |what| ModelError::Layer { index, what };
             if fan_in == 0 || fan_out == 0 || fan_in > MAX_WIDTH || fan_out > MAX_WIDTH {
@@ -177,17 +179,25 @@ impl<'a> Model<'a> {
                 return Err(layer("reserved bytes are not 0"));
             }
             let act = act_from_code(e[4], f32_at(e, 8), f32_at(e, 12)).map_err(layer)?;
-            count = count.checked_add(fan_out.checked_mul(fan_in + 1).ok_or(layer("too large"))?).ok_or(layer("too large"))?;
+            count = count
+                .checked_add(fan_out.checked_mul(fan_in + 1).ok_or(layer("too large"))?)
+                .ok_or(layer("too large"))?;
             *entry = (fan_in, fan_out, act);
         }
         let entries = &entries[..n_layers];
         let first_in = if fourier_encoded { 2 * n_freq } else { in_dim };
         if entries[0].0 != first_in {
-            return Err(ModelError::Layer { index: 0, what: "fan-in differs from the (encoded) input dimension" });
+            return Err(ModelError::Layer {
+                index: 0,
+                what: "fan-in differs from the (encoded) input dimension",
+            });
         }
         for (i, pair) in entries.windows(2).enumerate() {
             if pair[0].1 != pair[1].0 {
-                return Err(ModelError::Layer { index: i as u8 + 1, what: "fan-in differs from the previous fan-out" });
+                return Err(ModelError::Layer {
+                    index: i as u8 + 1,
+                    what: "fan-in differs from the previous fan-out",
+                });
             }
         }
         if count != param_count {
@@ -199,10 +209,12 @@ impl<'a> Model<'a> {
         let table_end = HEADER_BYTES + n_layers * LAYER_BYTES;
         let freq_bytes = n_freq * in_dim * 4;
         let affine_at = table_end + freq_bytes;
-        let payload_at = header_bytes(n_layers, in_dim, n_freq, out_dim).ok_or(header("too large"))?;
+        let payload_at =
+            header_bytes(n_layers, in_dim, n_freq, out_dim).ok_or(header("too large"))?;
         let region = bytes.get(table_end..payload_at).ok_or(header("header region truncated"))?;
         let fourier: &[f32] = cast(&region[..freq_bytes]).map_err(header)?;
-        let affine: &[[f32; 2]] = cast(&region[freq_bytes..freq_bytes + out_dim * 8]).map_err(header)?;
+        let affine: &[[f32; 2]] =
+            cast(&region[freq_bytes..freq_bytes + out_dim * 8]).map_err(header)?;
         if !fourier.iter().all(|x| x.is_finite()) {
             return Err(header("Fourier frequency not finite"));
         }
@@ -221,8 +233,12 @@ impl<'a> Model<'a> {
             let layer = |what| ModelError::Layer { index, what };
             let size = block_bytes(format, fan_in, fan_out).ok_or(layer("too large"))?;
             let end = at.checked_add(size).ok_or(layer("too large"))?;
-            let block = bytes.get(at..end).filter(|_| end <= body).ok_or(layer("weight block truncated"))?;
-            let in_frac = if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(entries[i - 1].2) };
+            let block = bytes
+                .get(at..end)
+                .filter(|_| end <= body)
+                .ok_or(layer("weight block truncated"))?;
+            let in_frac =
+                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(entries[i - 1].2) };
             let weights = weights(format, block, fan_in, fan_out, act, in_frac).map_err(layer)?;
             let _ = layers.push(Layer { fan_in, fan_out, act, weights });
             at = end;
@@ -277,13 +293,14 @@ fn weights<'a>(
             Weights::F32 { w: &all[..n], b: &all[n..n + fan_out] }
         }
         NumberFormat::F16 => {
-            let all: &[f16] = cast(block)?;
-            let (w, rest) = all.split_at(n);
-            let b = &rest[..fan_out];
-            if !w.iter().chain(b).all(|x| x.is_finite()) {
+            let b_at = block.len() - fan_out * 4;
+            let all: &[f16] = cast(&block[..b_at])?;
+            let (w, pad) = all.split_at(n);
+            let b: &[f32] = cast(&block[b_at..])?;
+            if !w.iter().all(|x| x.is_finite()) || !b.iter().all(|x| x.is_finite()) {
                 return Err("weight or bias not finite");
             }
-            if rest[fan_out..].iter().any(|x| x.to_bits() != 0) {
+            if pad.iter().any(|x| x.to_bits() != 0) {
                 return Err("padding is not 0");
             }
             Weights::F16 { w, b }

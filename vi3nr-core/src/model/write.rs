@@ -48,7 +48,9 @@ fn check(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
     if spec.in_dim == 0 || spec.in_dim > usize::from(u16::MAX) {
         return Err(header("input dimension"));
     }
-    if spec.fourier.len() % spec.in_dim != 0 || spec.fourier.len() / spec.in_dim > usize::from(u16::MAX) {
+    if spec.fourier.len() % spec.in_dim != 0
+        || spec.fourier.len() / spec.in_dim > usize::from(u16::MAX)
+    {
         return Err(header("Fourier frequencies are not n_freq rows of in_dim"));
     }
     if !spec.fourier.iter().chain(spec.affine.iter().flatten()).all(|x| x.is_finite()) {
@@ -80,7 +82,8 @@ fn check(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
     if spec.affine.len() != expected_in {
         return Err(header("affine map needs one (scale, offset) per output"));
     }
-    let head = header_bytes(layers.len(), spec.in_dim, n_freq, expected_in).ok_or(header("too large"))?;
+    let head =
+        header_bytes(layers.len(), spec.in_dim, n_freq, expected_in).ok_or(header("too large"))?;
     let len = head + total + 4;
     u32::try_from(len).map_err(|_| header("too large"))?;
     Ok(len)
@@ -146,8 +149,10 @@ pub fn write(spec: &ModelSpec<'_>, out: &mut [u8]) -> Result<usize, ModelError> 
     let mut at = header_bytes(spec.layers.len(), spec.in_dim, n_freq, spec.affine.len())
         .ok_or(ModelError::Header("too large"))?;
     for (i, l) in spec.layers.iter().enumerate() {
-        let in_frac = if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(spec.layers[i - 1].act) };
-        let size = block_bytes(spec.format, l.fan_in, l.fan_out).ok_or(ModelError::Header("too large"))?;
+        let in_frac =
+            if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(spec.layers[i - 1].act) };
+        let size =
+            block_bytes(spec.format, l.fan_in, l.fan_out).ok_or(ModelError::Header("too large"))?;
         encode_block(spec.format, l, in_frac, &mut out[at..at + size])
             .map_err(|what| ModelError::Layer { index: i as u8, what })?;
         at += size;
@@ -166,11 +171,31 @@ fn bias_units(b: f32, scale: f64, shift: u32, in_frac: u32) -> Result<i32, &'sta
     Ok(units as i32)
 }
 
+/// The weight scale of a fixed-point layer or row: fine enough for the weights (`per_step`,
+/// the real value of one weight step at full range) but coarse enough that the largest bias
+/// fits the accumulator; rounded to the f32 the reader sees.
+fn fixed_scale(per_step: f64, max_bias: f64, shift: u32, in_frac: u32) -> f64 {
+    let for_bias =
+        max_bias / libm::ldexp(f64::from(fixed::BIAS_LIMIT), shift as i32 - in_frac as i32);
+    let scale = per_step.max(for_bias * (1.0 + 1e-6));
+    let scale = if scale > 0.0 { scale } else { 1.0 / 32_768.0 };
+    let mut stored = scale as f32;
+    if f64::from(stored) < scale {
+        stored = stored.next_up();
+    }
+    f64::from(stored)
+}
+
 fn max_abs(w: &[f32]) -> f64 {
     w.iter().fold(0.0f64, |m, &x| m.max(f64::from(x).abs()))
 }
 
-fn encode_block(format: NumberFormat, l: &LayerSpec<'_>, in_frac: u32, out: &mut [u8]) -> Result<(), &'static str> {
+fn encode_block(
+    format: NumberFormat,
+    l: &LayerSpec<'_>,
+    in_frac: u32,
+    out: &mut [u8],
+) -> Result<(), &'static str> {
     let n = l.fan_in * l.fan_out;
     let mut at = 0;
     let mut push = |bytes: &[u8]| {
@@ -180,23 +205,30 @@ fn encode_block(format: NumberFormat, l: &LayerSpec<'_>, in_frac: u32, out: &mut
     match format {
         NumberFormat::F32 => l.weights.iter().chain(l.bias).for_each(|x| push(&x.to_le_bytes())),
         NumberFormat::F16 => {
-            for &x in l.weights.iter().chain(l.bias) {
+            for &x in l.weights {
                 let h = f16::from_f32(x);
                 if !h.is_finite() {
-                    return Err("weight or bias outside the f16 range");
+                    return Err("weight outside the f16 range");
                 }
                 push(&h.to_le_bytes());
+            }
+            at = super::align_up(2 * n, 4).ok_or("too large")?;
+            for &b in l.bias {
+                put(out, at, &b.to_le_bytes());
+                at += 4;
             }
         }
         NumberFormat::Q15 => {
             let shift = fixed::acc_shift(format, l.fan_in);
-            let m = max_abs(l.weights);
-            let scale = if m > 0.0 { m / 32_767.0 } else { 1.0 / 32_768.0 };
-            let scale = f64::from(scale as f32); // the reader sees the f32
-            Requant::new(fixed::arg_scale(l.act, scale, shift, in_frac)).ok_or("weight scale out of the fixed-point range")?;
+            let scale = fixed_scale(max_abs(l.weights) / 32_767.0, max_abs(l.bias), shift, in_frac);
+            Requant::new(fixed::arg_scale(l.act, scale, shift, in_frac))
+                .ok_or("weight scale out of the fixed-point range")?;
             push(&(scale as f32).to_le_bytes());
             for &w in l.weights {
-                push(&(libm::round(f64::from(w) / scale).clamp(-32_767.0, 32_767.0) as i16).to_le_bytes());
+                push(
+                    &(libm::round(f64::from(w) / scale).clamp(-32_767.0, 32_767.0) as i16)
+                        .to_le_bytes(),
+                );
             }
             at = 4 + super::align_up(2 * n, 4).ok_or("too large")?;
             for &b in l.bias {
@@ -207,24 +239,24 @@ fn encode_block(format: NumberFormat, l: &LayerSpec<'_>, in_frac: u32, out: &mut
         NumberFormat::I8 => {
             let shift = fixed::acc_shift(format, l.fan_in);
             let rows = || l.weights.chunks(l.fan_in);
-            let scale_of = |row: &[f32]| {
-                let m = max_abs(row);
-                f64::from((if m > 0.0 { m / 127.0 } else { 1.0 / 128.0 }) as f32)
+            let scales = || {
+                rows().zip(l.bias).map(|(row, &b)| {
+                    fixed_scale(max_abs(row) / 127.0, f64::from(b).abs(), shift, in_frac)
+                })
             };
-            for row in rows() {
-                let s = scale_of(row);
-                Requant::new(fixed::arg_scale(l.act, s, shift, in_frac)).ok_or("row scale out of the fixed-point range")?;
+            for s in scales() {
+                Requant::new(fixed::arg_scale(l.act, s, shift, in_frac))
+                    .ok_or("row scale out of the fixed-point range")?;
                 push(&(s as f32).to_le_bytes());
             }
-            for row in rows() {
-                let s = scale_of(row);
+            for (row, s) in rows().zip(scales()) {
                 for &w in row {
                     push(&[libm::round(f64::from(w) / s).clamp(-127.0, 127.0) as i8 as u8]);
                 }
             }
             at = 4 * l.fan_out + super::align_up(n, 4).ok_or("too large")?;
-            for (row, &b) in rows().zip(l.bias) {
-                put(out, at, &bias_units(b, scale_of(row), shift, in_frac)?.to_le_bytes());
+            for (s, &b) in scales().zip(l.bias) {
+                put(out, at, &bias_units(b, s, shift, in_frac)?.to_le_bytes());
                 at += 4;
             }
         }

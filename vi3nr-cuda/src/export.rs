@@ -1,0 +1,207 @@
+//! A host-side MLP in f32: VI3NR initialisation, an exact f64 forward pass (the reference every
+//! evaluator is measured against), and export to `.vi3` bytes.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+use vi3nr_core::init::{self, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
+use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat};
+use vi3nr_core::{Act, Activation, Error};
+
+/// Bytes in 4-byte-aligned storage, as [`Model::parse`] requires.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlignedBytes {
+    words: Vec<u32>,
+    len: usize,
+}
+
+impl AlignedBytes {
+    /// A zeroed buffer of `len` bytes.
+    pub fn zeroed(len: usize) -> Self {
+        AlignedBytes { words: vec![0; len.div_ceil(4)], len }
+    }
+
+    /// A 4-byte-aligned copy of `bytes`.
+    pub fn copy_from(bytes: &[u8]) -> Self {
+        let mut out = Self::zeroed(bytes.len());
+        out.bytes_mut().copy_from_slice(bytes);
+        out
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+
+    /// The bytes, mutably.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
+    }
+}
+
+/// A fully connected network: `widths[0]` inputs, one activation on every hidden layer, a
+/// linear output, then an affine map per output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// Layer widths, input first.
+    pub widths: Vec<usize>,
+    /// The hidden activation.
+    pub act: Act,
+    /// Weights per matrix, row-major `fan_out × fan_in`.
+    pub weights: Vec<Vec<f32>>,
+    /// Biases per matrix.
+    pub biases: Vec<Vec<f32>>,
+    /// `(scale, offset)` per output.
+    pub affine: Vec<[f32; 2]>,
+}
+
+impl Mlp {
+    /// VI3NR initialisation (uniform weights with the plan's bound; PyTorch-style biases when
+    /// `pytorch_bias`) for coordinates uniform on [−1, 1].
+    pub fn vi3nr(
+        widths: &[usize],
+        act: Act,
+        sigma_p: SigmaP,
+        pytorch_bias: bool,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        let plan = Plan::<{ model::MAX_LAYERS }>::new(&PlanSpec {
+            widths,
+            activations: &[act],
+            input: &[InputStats::uniform(-1.0, 1.0)],
+            sigma_p,
+            pytorch_bias,
+            solve: SolveOptions::default(),
+        })?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for layer in &plan.layers {
+            let mut w = vec![0.0; layer.fan_in * layer.fan_out];
+            let mut b = vec![0.0; layer.fan_out];
+            init::fill_uniform(layer, &mut w, &mut rng)?;
+            init::fill_bias(layer, &mut b, &mut rng)?;
+            weights.push(w);
+            biases.push(b);
+        }
+        let out = widths[widths.len() - 1];
+        Ok(Mlp { widths: widths.to_vec(), act, weights, biases, affine: vec![[1.0, 0.0]; out] })
+    }
+
+    /// The network output at `x` in f64 with the exact activation (affine map included).
+    pub fn forward_f64(&self, x: &[f64]) -> Vec<f64> {
+        let mut a = x.to_vec();
+        let last = self.weights.len() - 1;
+        for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            let fan_in = a.len();
+            a = w
+                .chunks_exact(fan_in)
+                .zip(b)
+                .map(|(row, &b)| {
+                    let z = f64::from(b)
+                        + row.iter().zip(&a).map(|(&w, &x)| f64::from(w) * x).sum::<f64>();
+                    if i == last { z } else { self.act.f(z) }
+                })
+                .collect();
+        }
+        a.iter().zip(&self.affine).map(|(v, [s, o])| f64::from(*s) * v + f64::from(*o)).collect()
+    }
+
+    /// Sets the affine map so that each output spans [−1, 1] over `points` (flattened
+    /// coordinates), as a fitted signal would.
+    pub fn normalise_outputs(&mut self, points: &[f64]) {
+        let out = self.affine.len();
+        self.affine = vec![[1.0, 0.0]; out];
+        let mut lo = vec![f64::INFINITY; out];
+        let mut hi = vec![f64::NEG_INFINITY; out];
+        for x in points.chunks_exact(self.widths[0]) {
+            for (k, y) in self.forward_f64(x).into_iter().enumerate() {
+                lo[k] = lo[k].min(y);
+                hi[k] = hi[k].max(y);
+            }
+        }
+        for (k, a) in self.affine.iter_mut().enumerate() {
+            let span = (hi[k] - lo[k]).max(1e-30);
+            *a = [(2.0 / span) as f32, (-(hi[k] + lo[k]) / span) as f32];
+        }
+    }
+
+    /// Encodes the network in `format`.
+    pub fn to_vi3(&self, format: NumberFormat) -> Result<AlignedBytes, ModelError> {
+        let last = self.weights.len() - 1;
+        let layers: Vec<LayerSpec<'_>> = self
+            .weights
+            .iter()
+            .zip(&self.biases)
+            .enumerate()
+            .map(|(i, (w, b))| LayerSpec {
+                fan_in: self.widths[i],
+                fan_out: self.widths[i + 1],
+                act: (i != last).then_some(self.act),
+                weights: w,
+                bias: b,
+            })
+            .collect();
+        let spec = ModelSpec {
+            format,
+            in_dim: self.widths[0],
+            fourier: &[],
+            affine: &self.affine,
+            layers: &layers,
+        };
+        let mut bytes = AlignedBytes::zeroed(model::encoded_len(&spec)?);
+        model::write(&spec, bytes.bytes_mut())?;
+        Ok(bytes)
+    }
+}
+
+/// Evaluates `model` at every point of `points` (flattened coordinates) with the arithmetic
+/// of its format; outputs flattened.
+pub fn eval_points(model: &Model<'_>, points: &[f32]) -> Result<Vec<f32>, ModelError> {
+    let mut float = vec![0.0f32; model.scratch_len()];
+    let mut fixed = vec![0i16; model.scratch_len()];
+    let mut out = vec![0.0f32; points.len() / model.in_dim * model.out_dim];
+    for (x, y) in points.chunks_exact(model.in_dim).zip(out.chunks_exact_mut(model.out_dim)) {
+        match model.format {
+            NumberFormat::F32 | NumberFormat::F16 => model.eval_f32(x, y, &mut float)?,
+            _ => model.eval_fixed(x, y, &mut fixed)?,
+        }
+    }
+    Ok(out)
+}
+
+/// PSNR in dB of `got` against `want` for signals spanning [−1, 1] (peak-to-peak 2).
+pub fn psnr(got: &[f64], want: &[f64]) -> f64 {
+    let mse = got.iter().zip(want).map(|(g, w)| (g - w).powi(2)).sum::<f64>() / want.len() as f64;
+    10.0 * (4.0 / mse).log10()
+}
+
+/// `n × n` coordinates on [−1, 1]², row-major, flattened.
+pub fn grid(n: usize) -> Vec<f64> {
+    let step = |i: usize| -1.0 + 2.0 * i as f64 / (n - 1).max(1) as f64;
+    (0..n * n).flat_map(|k| [step(k % n), step(k / n)]).collect()
+}
+
+/// PSNR of each format's evaluator against the f32 evaluator over `points`, and (first entry,
+/// `None` format) of the f32 evaluator against the exact f64 forward pass. Outputs are
+/// normalised to [−1, 1] over the points first.
+pub fn evaluator_psnr(
+    mlp: &Mlp,
+    points: &[f64],
+) -> Result<Vec<(Option<NumberFormat>, f64)>, ModelError> {
+    let mut mlp = mlp.clone();
+    mlp.normalise_outputs(points);
+    let exact: Vec<f64> =
+        points.chunks_exact(mlp.widths[0]).flat_map(|x| mlp.forward_f64(x)).collect();
+    let points32: Vec<f32> = points.iter().map(|&x| x as f32).collect();
+    let run = |format| -> Result<Vec<f64>, ModelError> {
+        let bytes = mlp.to_vi3(format)?;
+        let model = Model::parse(bytes.bytes())?;
+        Ok(eval_points(&model, &points32)?.into_iter().map(f64::from).collect())
+    };
+    let f32_out = run(NumberFormat::F32)?;
+    let mut rows = vec![(None, psnr(&f32_out, &exact))];
+    for format in [NumberFormat::F16, NumberFormat::Q15, NumberFormat::I8] {
+        rows.push((Some(format), psnr(&run(format)?, &f32_out)));
+    }
+    Ok(rows)
+}
