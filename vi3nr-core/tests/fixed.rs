@@ -1,0 +1,73 @@
+//! The fixed-point activations: the integer evaluator, the real-valued model of it used by the
+//! statistics, and the distance of both from the float activations.
+
+use vi3nr_core::fixed::{Fixed, FixedAct, arg_units, out_frac};
+use vi3nr_core::{Act, Activation, stats};
+
+const ACTS: [Act; 7] = Act::ALL;
+
+/// The device's integer result at a real pre-activation `z`.
+fn device(act: Act, z: f64) -> f64 {
+    let raw = (z * arg_units(Some(act))).floor();
+    let arg = match act {
+        Act::Sine { .. } => (raw.rem_euclid(4_294_967_296.0)) as i64,
+        _ => raw as i64,
+    };
+    let v = FixedAct::new(Some(act)).unwrap().eval(arg);
+    f64::from(v) / f64::from(1u32 << out_frac(Some(act)))
+}
+
+#[test]
+fn statistics_model_matches_the_integer_evaluator() {
+    // Within the roundings the model leaves out (argument and output) and one table step's
+    // worth of interpolation rounding.
+    for act in ACTS {
+        let s = act.scale();
+        for k in -3000..=3000 {
+            let z = s * f64::from(k) * 0.0137 + 1e-7;
+            let (d, m) = (device(act, z), Fixed(act).f(z));
+            let tol = 3.0 / 16_384.0
+                + Fixed(act).df(z).abs() / arg_units(Some(act))
+                + if act == Act::Relu { 1.0 / 4096.0 } else { 0.0 };
+            assert!((d - m).abs() <= tol, "{act} z={z}: device {d}, model {m}");
+        }
+    }
+}
+
+#[test]
+fn tables_are_within_a_few_steps_of_the_float_activation() {
+    for act in ACTS {
+        let s = act.scale();
+        let mut worst = 0.0f64;
+        for k in -20_000..=20_000 {
+            let z = s * f64::from(k) * 0.001_37;
+            if act == Act::Relu && z > 7.99 {
+                continue; // Q3.12 saturates below 8 (checked against the device above)
+            }
+            worst = worst.max((Fixed(act).f(z) - act.f(z)).abs());
+        }
+        // Table rounding (half a step) plus interpolation error; relu is exact.
+        assert!(worst < 2.5 / 16_384.0, "{act}: max |fixed − float| = {worst:e}");
+    }
+}
+
+#[test]
+fn fixed_statistics_are_close_to_the_float_ones() {
+    // At the σ_p each activation is used with (root, or the fallback): relative differences of
+    // E[f²] and E[f'²] stay below 1e-4.
+    for (act, sigma) in [
+        (Act::Sine { omega: 30.0 }, 1.0 / 30.0),
+        (Act::Gaussian { a: 0.05 }, 0.0777),
+        (Act::Sinc, 2.22),
+        (Act::Tanh, 1.0),
+        (Act::Sigmoid, 6.75),
+        (Act::Relu, 1.0),
+        (Act::Wavelet { omega: 1.0, s: 1.0 }, 0.87),
+    ] {
+        let exact = stats::moments(&act, sigma).unwrap();
+        let device = stats::quadrature_with(&Fixed(act), sigma, 1e-9).unwrap().moments;
+        for (name, d, e) in [("E[f²]", device.f2, exact.f2), ("E[f'²]", device.df2, exact.df2)] {
+            assert!((d / e - 1.0).abs() < 1e-4, "{act} σ={sigma} {name}: fixed {d} vs float {e}");
+        }
+    }
+}
