@@ -8,14 +8,27 @@ fn table(name: &str, doc: &str, n: usize, f: impl Fn(f64) -> f64, out: &mut Stri
     let values: Vec<String> = (0..n)
         .map(|i| format!("{}", (f(i as f64) * 16384.0).round().clamp(-32768.0, 32767.0) as i16))
         .collect();
-    let _ = writeln!(out, "/// {doc}\npub(crate) static {name}: [i16; {n}] = [{}];", values.join(", "));
+    let _ =
+        writeln!(out, "/// {doc}\npub(crate) static {name}: [i16; {n}] = [{}];", values.join(", "));
 }
 
 fn main() {
     let mut out = String::new();
     let tau = std::f64::consts::TAU;
-    table("SINE", "sin(2π·i/1024), i = 0..=256 (a quarter wave), Q1.14.", 257, |i| (tau * i / 1024.0).sin(), &mut out);
-    table("GAUSS", "exp(−u²/2) at u = i/64, i = 0..=512, Q1.14.", 513, |i| (-(i / 64.0).powi(2) / 2.0).exp(), &mut out);
+    table(
+        "SINE",
+        "sin(2π·i/1024), i = 0..=256 (a quarter wave), Q1.14.",
+        257,
+        |i| (tau * i / 1024.0).sin(),
+        &mut out,
+    );
+    table(
+        "GAUSS",
+        "exp(−u²/2) at u = i/64, i = 0..=512, Q1.14.",
+        513,
+        |i| (-(i / 64.0).powi(2) / 2.0).exp(),
+        &mut out,
+    );
     table("TANH", "tanh(u) at u = i/64, i = 0..=512, Q1.14.", 513, |i| (i / 64.0).tanh(), &mut out);
     table(
         "SINC",

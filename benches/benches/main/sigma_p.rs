@@ -1,7 +1,7 @@
-//! Criterion benchmarks: the σ_p solve of every activation against the paper's grid method
-//! (on exact moments), and one Monte Carlo grid point as the paper's code computes it.
+//! The σ_p solve of every activation against the paper's grid method (on exact moments), and
+//! one Monte Carlo grid point as the paper's code computes it.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use std::hint::black_box;
@@ -9,7 +9,8 @@ use vi3nr_core::Act;
 use vi3nr_core::init::{SolveOptions, solve_grid, solve_sigma_p};
 use vi3nr_core::stats::monte_carlo;
 
-fn sigma_p(c: &mut Criterion) {
+/// Registers the σ_p benchmarks.
+pub fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("sigma_p_solve");
     for act in Act::ALL {
         group.bench_function(act.to_string(), |b| {
@@ -35,6 +36,3 @@ fn sigma_p(c: &mut Criterion) {
     }
     group.finish();
 }
-
-criterion_group!(benches, sigma_p);
-criterion_main!(benches);
