@@ -167,7 +167,8 @@ impl FixedAct {
             FixedAct::Wavelet { turns, gauss } => {
                 let z = q16 as i32;
                 let c = sine_turns((turns.apply(z) as u32).wrapping_add(1 << 30));
-                let u = gauss.apply(z).unsigned_abs();
+                // Saturated: beyond |u| = 2³² the Gaussian is 0 anyway.
+                let u = gauss.apply(z).unsigned_abs().min(u64::from(u32::MAX));
                 let g = interp(&GAUSS, u << 6);
                 ((i32::from(c) * i32::from(g)) >> 14) as i16
             }
