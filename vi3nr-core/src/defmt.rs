@@ -69,3 +69,31 @@ impl defmt::Format for Status {
         defmt::write!(f, "{=str}", self.as_str());
     }
 }
+
+impl defmt::Format for crate::model::ModelError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        use crate::model::ModelError as E;
+        match *self {
+            E::Truncated => defmt::write!(f, "truncated: shorter than the header"),
+            E::BadMagic => defmt::write!(f, "bad magic"),
+            E::Version(v) => defmt::write!(f, "unsupported version {=u16}", v),
+            E::Length { declared, actual } => {
+                defmt::write!(f, "length: header {=u32}, file {=u32}", declared, actual)
+            }
+            E::Misaligned => defmt::write!(f, "buffer not 4-byte aligned"),
+            E::Crc { stored, computed } => {
+                defmt::write!(f, "CRC stored {=u32:#x}, computed {=u32:#x}", stored, computed)
+            }
+            E::Header(what) => defmt::write!(f, "invalid header: {=str}", what),
+            E::Layer { index, what } => defmt::write!(f, "invalid layer {=u8}: {=str}", index, what),
+            E::BufferTooSmall { needed } => defmt::write!(f, "buffer too small: {=u32} needed", needed),
+            E::BufferLength(what) => defmt::write!(f, "wrong buffer length: {=str}", what),
+        }
+    }
+}
+
+impl defmt::Format for crate::model::NumberFormat {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.name());
+    }
+}
