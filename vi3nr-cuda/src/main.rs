@@ -1,10 +1,13 @@
 //! The `vi3nr` command line.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
+use vi3nr_core::model::Model;
+use vi3nr_cuda::export::AlignedBytes;
 use vi3nr_cuda::init_report::{self, SigmaChoice};
 use vi3nr_cuda::toy::{self, ToySize};
 
@@ -22,6 +25,8 @@ enum Command {
     Init(InitArgs),
     /// Reproduce the paper's toy experiment (variance through a deep bias-free network).
     Toy(ToyArgs),
+    /// Check a `.vi3` model file and print its header and layers.
+    Inspect(InspectArgs),
 }
 
 #[derive(Args)]
@@ -73,6 +78,13 @@ struct ToyArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The model file.
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
 }
 
 fn parse_input(args: &InitArgs) -> Result<InputStats, String> {
@@ -186,11 +198,40 @@ fn toy(args: &ToyArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads, checks and describes a model file; every failure is `<path>: <message>`.
+fn inspect(args: &InspectArgs) -> Result<(), String> {
+    let path = args.model.display();
+    let data = std::fs::read(&args.model).map_err(|e| format!("{path}: {e}"))?;
+    let bytes = AlignedBytes::copy_from(&data);
+    let model = Model::parse(bytes.bytes()).map_err(|e| format!("{path}: {e}"))?;
+    let n_freq = model.n_freq();
+    println!("{path}");
+    println!("format      {}", model.format.name());
+    println!("in_dim      {}", model.in_dim);
+    if n_freq == 0 {
+        println!("encoding    raw");
+    } else {
+        println!("encoding    Fourier, {n_freq} frequencies ({} features)", 2 * n_freq);
+    }
+    println!("out_dim     {}", model.out_dim);
+    println!("layers      {}", model.layers.len());
+    println!("  {:>5} {:>7} {:>7}  activation", "layer", "fan_in", "fan_out");
+    for (i, layer) in model.layers.iter().enumerate() {
+        let act = layer.act.map_or_else(|| "identity".to_string(), |a| a.to_string());
+        println!("  {i:>5} {:>7} {:>7}  {act}", layer.fan_in, layer.fan_out);
+    }
+    println!("parameters  {}", model.parameter_count());
+    println!("file bytes  {}", model.file_bytes);
+    println!("CRC         {:#010x} (CRC ok)", model.crc);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Init(args) => init(args),
         Command::Toy(args) => toy(args),
+        Command::Inspect(args) => inspect(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,10 @@
-//! The `vi3nr` binary: `init` output, JSON fields and error exits.
+//! The `vi3nr` binary: `init` output, JSON fields, `inspect` of model files and error exits.
 
 use std::process::{Command, Output};
+
+use vi3nr_core::Act;
+use vi3nr_core::model::{self, LayerSpec, ModelSpec, NumberFormat};
+use vi3nr_cuda::export::AlignedBytes;
 
 fn vi3nr(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vi3nr")).args(args).output().unwrap()
@@ -103,4 +107,142 @@ fn toy_json_small() {
         let (f, b) = (r["forward_smape"].as_f64().unwrap(), r["backward_smape"].as_f64().unwrap());
         assert!((0.0..=100.0).contains(&f) && (0.0..=100.0).contains(&b), "{r}");
     }
+}
+
+/// A fresh, empty temporary folder for one test.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vi3nr-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The bytes of a small model: `widths` with `acts`, Fourier-encoded when `fourier` is not
+/// empty.
+fn model_bytes(
+    format: NumberFormat,
+    in_dim: usize,
+    fourier: &[f32],
+    widths: &[usize],
+    acts: &[Option<Act>],
+) -> Vec<u8> {
+    let data: Vec<(Vec<f32>, Vec<f32>)> = widths
+        .windows(2)
+        .map(|w| {
+            let weights = (0..w[0] * w[1]).map(|i| ((i * 37 % 19) as f32 - 9.0) / 20.0).collect();
+            (weights, vec![0.05; w[1]])
+        })
+        .collect();
+    let layers: Vec<LayerSpec<'_>> = widths
+        .windows(2)
+        .zip(acts)
+        .zip(&data)
+        .map(|((w, &act), (weights, bias))| LayerSpec {
+            fan_in: w[0],
+            fan_out: w[1],
+            act,
+            weights,
+            bias,
+        })
+        .collect();
+    let affine = vec![[1.0, 0.0]; *widths.last().unwrap()];
+    let spec = ModelSpec { format, in_dim, fourier, affine: &affine, layers: &layers };
+    let mut out = AlignedBytes::zeroed(model::encoded_len(&spec).unwrap());
+    let n = model::write(&spec, out.bytes_mut()).unwrap();
+    out.bytes()[..n].to_vec()
+}
+
+#[test]
+fn inspect_prints_the_header() {
+    let dir = temp_dir("inspect");
+    let sine = Some(Act::Sine { omega: 30.0 });
+    let raw = dir.join("raw.vi3");
+    std::fs::write(
+        &raw,
+        model_bytes(NumberFormat::Q15, 2, &[], &[2, 8, 8, 1], &[sine, sine, None]),
+    )
+    .unwrap();
+    let out = vi3nr(&["inspect", raw.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
+    for want in [
+        &["format", "q15"][..],
+        &["in_dim", "2"],
+        &["encoding", "raw"],
+        &["out_dim", "1"],
+        &["layers", "3"],
+        &["0", "2", "8", "sine:30"],
+        &["1", "8", "8", "sine:30"],
+        &["2", "8", "1", "identity"],
+        &["parameters", "105"],
+    ] {
+        assert!(lines.iter().any(|l| l == want), "no line {want:?} in\n{text}");
+    }
+    let len = std::fs::metadata(&raw).unwrap().len().to_string();
+    assert!(lines.iter().any(|l| l[..] == ["file", "bytes", len.as_str()]), "{text}");
+    assert!(text.contains("(CRC ok)"), "{text}");
+
+    let fourier = dir.join("fourier.vi3");
+    let bytes = model_bytes(
+        NumberFormat::F16,
+        3,
+        &[0.5, 1.0, -2.0, 1.5, 0.25, 0.0],
+        &[4, 16, 5],
+        &[Some(Act::Gaussian { a: 0.5 }), None],
+    );
+    std::fs::write(&fourier, bytes).unwrap();
+    let out = vi3nr(&["inspect", fourier.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in
+        ["format      f16", "in_dim      3", "Fourier, 2 frequencies (4 features)", "out_dim     5"]
+    {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    assert!(text.contains("gaussian:0.5") && text.contains("identity"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inspect_rejects_bad_files_with_exit_2() {
+    let dir = temp_dir("inspect-bad");
+    let good = model_bytes(NumberFormat::F32, 2, &[], &[2, 8, 1], &[Some(Act::Relu), None]);
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x10;
+    let mut bad_layer = good.clone();
+    bad_layer[32 + 4] = 200; // an unknown activation code, CRC rewritten: a structural error
+    let body = bad_layer.len() - 4;
+    let crc = model::crc32(&bad_layer[..body]);
+    bad_layer[body..].copy_from_slice(&crc.to_le_bytes());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("text", b"not a model\n".to_vec()),
+        ("header-only", good[..32].to_vec()),
+        ("truncated", good[..good.len() - 1].to_vec()),
+        ("truncated-by-4", good[..good.len() - 4].to_vec()),
+        ("flipped", flipped),
+        ("bad-layer", bad_layer),
+    ];
+    let mut paths: Vec<std::path::PathBuf> = cases
+        .iter()
+        .map(|(name, bytes)| {
+            let path = dir.join(format!("{name}.vi3"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    paths.push(dir.join("missing.vi3"));
+    paths.push(dir.clone()); // a folder
+    for path in &paths {
+        let p = path.to_str().unwrap();
+        let out = vi3nr(&["inspect", p]);
+        assert_eq!(out.status.code(), Some(2), "{p}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with(&format!("error: {p}: ")), "{p}: {err}");
+        assert_eq!(err.lines().count(), 1, "{p}: {err}");
+        assert!(out.stdout.is_empty(), "{p} printed to stdout");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
