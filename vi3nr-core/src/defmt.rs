@@ -85,8 +85,12 @@ impl defmt::Format for crate::model::ModelError {
                 defmt::write!(f, "CRC stored {=u32:#x}, computed {=u32:#x}", stored, computed)
             }
             E::Header(what) => defmt::write!(f, "invalid header: {=str}", what),
-            E::Layer { index, what } => defmt::write!(f, "invalid layer {=u8}: {=str}", index, what),
-            E::BufferTooSmall { needed } => defmt::write!(f, "buffer too small: {=u32} needed", needed),
+            E::Layer { index, what } => {
+                defmt::write!(f, "invalid layer {=u8}: {=str}", index, what)
+            }
+            E::BufferTooSmall { needed } => {
+                defmt::write!(f, "buffer too small: {=u32} needed", needed)
+            }
             E::BufferLength(what) => defmt::write!(f, "wrong buffer length: {=str}", what),
         }
     }

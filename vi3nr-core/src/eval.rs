@@ -241,7 +241,9 @@ impl Model<'_> {
         outs: &mut [f32],
         scratch: &mut Scratch<W>,
     ) -> Result<(), ModelError> {
-        if xs.len() % self.in_dim != 0 || xs.len() / self.in_dim * self.out_dim != outs.len() {
+        if !xs.len().is_multiple_of(self.in_dim)
+            || xs.len() / self.in_dim * self.out_dim != outs.len()
+        {
             return Err(ModelError::BufferLength(
                 "batch: inputs and outputs disagree on the point count",
             ));

@@ -186,7 +186,7 @@ fn interp(table: &[i16], pos: u64) -> i16 {
     match (table.get(i), table.get(i + 1)) {
         (Some(&a), Some(&b)) => {
             let f = (pos & 0xFFFF) as i32;
-            (i32::from(a) + ((i32::from(b) - i32::from(a)) * f >> 16)) as i16
+            (i32::from(a) + (((i32::from(b) - i32::from(a)) * f) >> 16)) as i16
         }
         _ => table.last().copied().unwrap_or(0),
     }
@@ -222,7 +222,7 @@ pub struct Fixed(pub Act);
 /// `(value, slope per index step)` of the Q1.14 table at a real index, as reals.
 fn interp_real(table: &[i16], pos: f64) -> (f64, f64) {
     let last = table.len() - 1;
-    if !(pos < last as f64) {
+    if pos.is_nan() || pos >= last as f64 {
         return (f64::from(table[last]) / 16_384.0, 0.0);
     }
     let i = pos as usize;

@@ -541,3 +541,33 @@ fn writer_rejects_invalid_specs() {
         m.layers[0].bias.clear();
     });
 }
+
+#[test]
+fn fixed_formats_refuse_what_the_fixed_evaluator_cannot_run() {
+    // A wavelet whose constants do not fit the integer multipliers: written in f32, refused in
+    // q15 and i8 by the writer.
+    for (format, ok) in
+        [(NumberFormat::F32, true), (NumberFormat::Q15, false), (NumberFormat::I8, false)]
+    {
+        let owned = OwnedModel::new(format, 2, 0, &[2, 4, 1], &[wavelet(1.0, 1e-12), None], 3);
+        owned.with_spec(|spec| {
+            let mut words = vec![0u32; 256];
+            let r = model::write(spec, bytemuck::cast_slice_mut(&mut words));
+            assert_eq!(r.is_ok(), ok, "{format:?}: {r:?}");
+        });
+    }
+    // A q15 weight of −32768 (never written) is refused by the parser even with a valid CRC.
+    let mut owned = small();
+    owned.format = NumberFormat::Q15;
+    owned.with_spec(|spec| {
+        let file = encode("q15", spec);
+        let mut bytes = file.bytes().to_vec();
+        let w_at = payload_at(&bytes) + 4; // after the layer's f32 scale
+        bytes[w_at..w_at + 2].copy_from_slice(&i16::MIN.to_le_bytes());
+        fix_crc(&mut bytes);
+        let aligned: Vec<u32> =
+            bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+        let err = Model::parse(&bytemuck::cast_slice(&aligned)[..bytes.len()]).unwrap_err();
+        assert!(matches!(err, ModelError::Layer { index: 0, .. }), "{err:?}");
+    });
+}

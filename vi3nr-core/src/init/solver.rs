@@ -126,11 +126,11 @@ pub fn solve_sigma_p<A: Activation + ?Sized>(
         if v.abs() <= NOISE {
             continue;
         }
-        if let Some((ps, pv)) = last_signed {
-            if (pv > 0.0) != (v > 0.0) {
-                roots += 1;
-                bracket.get_or_insert((ps, pv, s, v));
-            }
+        if let Some((ps, pv)) = last_signed
+            && (pv > 0.0) != (v > 0.0)
+        {
+            roots += 1;
+            bracket.get_or_insert((ps, pv, s, v));
         }
         last_signed = Some((s, v));
     }

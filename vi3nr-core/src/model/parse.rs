@@ -125,10 +125,10 @@ impl<'a> Model<'a> {
         if declared as usize != bytes.len() {
             return Err(ModelError::Length { declared, actual });
         }
-        if bytes.as_ptr() as usize % 4 != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(4) {
             return Err(ModelError::Misaligned);
         }
-        if bytes.len() % 4 != 0 || bytes.len() < HEADER_BYTES + 4 {
+        if !bytes.len().is_multiple_of(4) || bytes.len() < HEADER_BYTES + 4 {
             return Err(ModelError::Header("file length not a multiple of 4"));
         }
         let body = bytes.len() - 4;
@@ -207,7 +207,8 @@ impl<'a> Model<'a> {
 
         // Frequencies and affine map.
         let table_end = HEADER_BYTES + n_layers * LAYER_BYTES;
-        let freq_bytes = n_freq * in_dim * 4;
+        let freq_bytes =
+            n_freq.checked_mul(in_dim).and_then(|n| n.checked_mul(4)).ok_or(header("too large"))?;
         let affine_at = table_end + freq_bytes;
         let payload_at =
             header_bytes(n_layers, in_dim, n_freq, out_dim).ok_or(header("too large"))?;
@@ -284,6 +285,10 @@ fn weights<'a>(
     in_frac: u32,
 ) -> Result<Weights<'a>, &'static str> {
     let n = fan_in * fan_out;
+    if matches!(format, NumberFormat::Q15 | NumberFormat::I8) && fixed::FixedAct::new(act).is_none()
+    {
+        return Err("activation constants out of the fixed-point range");
+    }
     Ok(match format {
         NumberFormat::F32 => {
             let all: &[f32] = cast(block)?;
@@ -312,6 +317,9 @@ fn weights<'a>(
             }
             let w_bytes = n * 2;
             let w: &[i16] = cast(&block[4..4 + w_bytes])?;
+            if w.contains(&i16::MIN) {
+                return Err("q15 weight −32768 (the format is symmetric: ±32767)");
+            }
             let pad = &block[4 + w_bytes..block.len() - fan_out * 4];
             if pad.iter().any(|&b| b != 0) {
                 return Err("padding is not 0");

@@ -48,7 +48,7 @@ fn check(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
     if spec.in_dim == 0 || spec.in_dim > usize::from(u16::MAX) {
         return Err(header("input dimension"));
     }
-    if spec.fourier.len() % spec.in_dim != 0
+    if !spec.fourier.len().is_multiple_of(spec.in_dim)
         || spec.fourier.len() / spec.in_dim > usize::from(u16::MAX)
     {
         return Err(header("Fourier frequencies are not n_freq rows of in_dim"));
@@ -197,6 +197,11 @@ fn encode_block(
     out: &mut [u8],
 ) -> Result<(), &'static str> {
     let n = l.fan_in * l.fan_out;
+    if matches!(format, NumberFormat::Q15 | NumberFormat::I8)
+        && fixed::FixedAct::new(l.act).is_none()
+    {
+        return Err("activation constants out of the fixed-point range");
+    }
     let mut at = 0;
     let mut push = |bytes: &[u8]| {
         put(out, at, bytes);
