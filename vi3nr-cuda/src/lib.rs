@@ -2,10 +2,14 @@
 //!
 //! - [`export`]: host-side MLPs, their exact f64 forward pass and `.vi3` export;
 //! - [`init_report`]: the `vi3nr init` plan as JSON and as a table;
+//! - [`train`]: initialisation schemes, the backend trait, the CPU backend, the loop;
 //! - [`toy`]: the paper's toy experiment (`vi3nr toy`);
 //! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
 
 pub mod export;
 pub mod gemm;
 pub mod init_report;
+pub mod report;
+pub mod signal;
 pub mod toy;
+pub mod train;

@@ -40,28 +40,56 @@ pub fn sin(x: f32) -> f32 {
     sin_quadrant(x, 0)
 }
 
+/// Fast `(sin x, cos x)` in f32, sharing the argument reduction.
+pub fn sin_cos(x: f32) -> (f32, f32) {
+    if x.abs() > 6_400.0 || x.is_nan() {
+        return (libm::sinf(x), libm::cosf(x));
+    }
+    let k = libm::roundf(x * core::f32::consts::FRAC_2_PI);
+    let r = ((x - k * P1) - k * P2) - k * P3;
+    let r2 = r * r;
+    let s = r + r
+        * r2
+        * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))));
+    let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0))));
+    match (k as i32) & 3 {
+        0 => (s, c),
+        1 => (c, -s),
+        2 => (-s, -c),
+        _ => (-c, s),
+    }
+}
+
 /// Fast `cos x` in f32.
 pub fn cos(x: f32) -> f32 {
     sin_quadrant(x, 1)
 }
 
-/// An activation with its parameters converted to f32 once per layer.
+/// An activation with its parameters converted to f32 once per layer, for fast evaluation
+/// (the evaluator) and fast evaluation with derivative (the trainer).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum FastAct {
+pub enum FastAct {
+    /// `z`.
     Identity,
+    /// `max(z, 0)`.
     Relu,
+    /// `tanh z`.
     Tanh,
+    /// `1/(1 + e^{−z})`.
     Sigmoid,
+    /// `sin(ω z)` with ω.
     Sine(f32),
-    /// `−1/(2a²)`.
+    /// `exp(k z²)` with `k = −1/(2a²)`.
     Gaussian(f32),
+    /// `sin z / z`.
     Sinc,
-    /// `ω`, `−1/s²`.
+    /// `cos(ω z)·exp(k z²)` with ω and `k = −1/s²`.
     Wavelet(f32, f32),
 }
 
 impl FastAct {
-    pub(crate) fn new(act: Option<Act>) -> Self {
+    /// Prepares `act` (`None`: the identity).
+    pub fn new(act: Option<Act>) -> Self {
         match act {
             None => FastAct::Identity,
             Some(Act::Relu) => FastAct::Relu,
@@ -76,8 +104,9 @@ impl FastAct {
         }
     }
 
+    /// `f(z)`.
     #[inline]
-    pub(crate) fn eval(self, z: f32) -> f32 {
+    pub fn eval(self, z: f32) -> f32 {
         match self {
             FastAct::Identity => z,
             FastAct::Relu => z.max(0.0),
@@ -86,7 +115,7 @@ impl FastAct {
             FastAct::Sine(w) => sin(w * z),
             FastAct::Gaussian(k) => libm::expf(k * z * z),
             FastAct::Sinc => {
-                if z.abs() < 1e-4 {
+                if z.abs() < 1e-2 {
                     1.0 - z * z / 6.0
                 } else {
                     sin(z) / z
@@ -97,8 +126,80 @@ impl FastAct {
     }
 }
 
+impl FastAct {
+    /// `(f(z), f'(z))`.
+    #[inline]
+    pub fn eval_with_derivative(self, z: f32) -> (f32, f32) {
+        match self {
+            FastAct::Identity => (z, 1.0),
+            FastAct::Relu => {
+                if z > 0.0 {
+                    (z, 1.0)
+                } else {
+                    (0.0, 0.0)
+                }
+            }
+            FastAct::Tanh => {
+                let t = libm::tanhf(z);
+                (t, 1.0 - t * t)
+            }
+            FastAct::Sigmoid => {
+                let s = 1.0 / (1.0 + libm::expf(-z));
+                (s, s * (1.0 - s))
+            }
+            FastAct::Sine(w) => {
+                let (s, c) = sin_cos(w * z);
+                (s, w * c)
+            }
+            FastAct::Gaussian(k) => {
+                let g = libm::expf(k * z * z);
+                (g, 2.0 * k * z * g)
+            }
+            FastAct::Sinc => {
+                if z.abs() < 1e-2 {
+                    let z2 = z * z;
+                    (1.0 - z2 / 6.0, z * (-1.0 / 3.0 + z2 / 30.0))
+                } else {
+                    let (s, c) = sin_cos(z);
+                    (s / z, (z * c - s) / (z * z))
+                }
+            }
+            FastAct::Wavelet(w, k) => {
+                let (s, c) = sin_cos(w * z);
+                let g = libm::expf(k * z * z);
+                (c * g, (-w * s + 2.0 * k * z * c) * g)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::FastAct;
+    use crate::{Act, Activation};
+
+    #[test]
+    fn derivatives_match_the_f64_activations() {
+        for act in Act::ALL {
+            let fast = FastAct::new(Some(act));
+            for k in -400..=400 {
+                let z = act.scale() as f32 * (k as f32 * 0.0371 + 0.001);
+                let (f, d) = fast.eval_with_derivative(z);
+                let (ef, ed) = (act.f(f64::from(z)), act.df(f64::from(z)));
+                let mag = 1.0 / act.scale();
+                assert!(
+                    (f64::from(f) - ef).abs() < 2e-6 * (1.0 + ef.abs()),
+                    "{act} f({z}): {f} vs {ef}"
+                );
+                assert!(
+                    (f64::from(d) - ed).abs() < 2e-5 * (mag + ed.abs()),
+                    "{act} f'({z}): {d} vs {ed}"
+                );
+                assert_eq!(f, fast.eval(z), "{act}: eval and eval_with_derivative disagree at {z}");
+            }
+        }
+    }
+
     #[test]
     fn sine_and_cosine_track_f64() {
         let mut worst = 0.0f64;

@@ -1,0 +1,1 @@
+//! Signals: loading images and audio, rendering them back.

@@ -1,0 +1,169 @@
+//! Fitting an MLP to a signal: initialisation schemes, the [`Backend`] trait, the CPU backend
+//! and the training loop, which knows nothing of the backend it drives.
+
+mod cpu;
+mod schemes;
+
+pub use cpu::CpuBackend;
+pub use schemes::InitScheme;
+
+use crate::export::Mlp;
+use std::fmt;
+use std::time::Instant;
+
+/// Which samples a step trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// Every sample of the signal.
+    Full,
+    /// This many samples drawn uniformly with replacement, anew each step.
+    Random(usize),
+}
+
+/// Adam's hyper-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f32,
+    /// First-moment decay.
+    pub beta1: f32,
+    /// Second-moment decay.
+    pub beta2: f32,
+    /// Denominator guard.
+    pub eps: f32,
+}
+
+impl Adam {
+    /// PyTorch's defaults with the given learning rate.
+    pub fn with_lr(lr: f32) -> Self {
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+    }
+}
+
+/// A training failure that is not divergence (bad shapes, a backend fault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainError(pub String);
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+/// What a training device must do. One implementation per device; the loop in [`fit`] is
+/// shared.
+pub trait Backend {
+    /// A short name for logs (`cpu`, `cuda`).
+    fn name(&self) -> &'static str;
+    /// One Adam step of MSE on a batch; returns the batch loss before the update.
+    fn step(&mut self, batch: Batch) -> Result<f32, TrainError>;
+    /// The network's outputs at `coords` (n × in_dim) into `out` (n × out_dim).
+    fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError>;
+    /// A copy of the current parameters.
+    fn parameters(&self) -> Mlp;
+}
+
+/// Options of the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FitOptions {
+    /// Optimisation steps.
+    pub steps: u64,
+    /// Batch per step.
+    pub batch: Batch,
+    /// Steps between evaluations on the whole signal (and snapshots of the model).
+    pub eval_every: u64,
+}
+
+/// One evaluation on the whole signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Steps done.
+    pub step: u64,
+    /// Mean of the batch losses since the previous evaluation.
+    pub loss: f64,
+    /// PSNR of the network on the whole signal (values in [−1, 1]).
+    pub psnr: f64,
+    /// Training steps per second so far (evaluations excluded).
+    pub steps_per_second: f64,
+}
+
+/// What a fit produced.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    /// The model of the last good evaluation.
+    pub mlp: Mlp,
+    /// Every evaluation.
+    pub evaluations: Vec<Evaluation>,
+    /// Steps done (fewer than asked when the run diverged).
+    pub steps: u64,
+    /// Seconds spent in training steps.
+    pub train_seconds: f64,
+    /// Why the run stopped early, if it did.
+    pub diverged: Option<String>,
+}
+
+/// Trains `backend` on `(coords, values)` and evaluates on all of them every `eval_every`
+/// steps, calling `on_eval` after each evaluation. A non-finite loss stops the run and returns
+/// the model of the last good evaluation.
+pub fn fit(
+    backend: &mut dyn Backend,
+    coords: &[f32],
+    values: &[f32],
+    options: &FitOptions,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<FitOutcome, TrainError> {
+    let every = options.eval_every.max(1);
+    let mut prediction = vec![0.0f32; values.len()];
+    let mut good = backend.parameters();
+    let mut evaluations = Vec::new();
+    let mut train_seconds = 0.0;
+    let (mut loss_sum, mut loss_count) = (0.0f64, 0u64);
+    let mut done = 0;
+    let mut diverged = None;
+    for step in 1..=options.steps {
+        let start = Instant::now();
+        let loss = backend.step(options.batch)?;
+        train_seconds += start.elapsed().as_secs_f64();
+        if !loss.is_finite() {
+            let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
+            diverged = Some(format!(
+                "diverged: the loss became {loss} at step {step}; keeping the model of step {last}"
+            ));
+            break;
+        }
+        done = step;
+        loss_sum += f64::from(loss);
+        loss_count += 1;
+        if step % every == 0 || step == options.steps {
+            backend.predict(coords, &mut prediction)?;
+            let psnr = psnr_f32(&prediction, values);
+            if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
+                let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
+                diverged = Some(format!(
+                    "diverged: the output is not finite at step {step}; keeping the model of step {last}"
+                ));
+                break;
+            }
+            let e = Evaluation {
+                step,
+                loss: loss_sum / loss_count as f64,
+                psnr,
+                steps_per_second: step as f64 / train_seconds.max(1e-12),
+            };
+            (loss_sum, loss_count) = (0.0, 0);
+            good = backend.parameters();
+            evaluations.push(e);
+            on_eval(&e);
+        }
+    }
+    Ok(FitOutcome { mlp: good, evaluations, steps: done, train_seconds, diverged })
+}
+
+/// TEMPORARY until signal::psnr lands.
+fn psnr_f32(a: &[f32], b: &[f32]) -> f64 {
+    let mse = a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum::<f64>()
+        / b.len() as f64;
+    10.0 * (4.0 / mse).log10()
+}

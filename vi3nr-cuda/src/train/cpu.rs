@@ -1,0 +1,327 @@
+//! The CPU backend: the reference implementation and the default without a GPU.
+//!
+//! Parameters live in one flat buffer (each layer's weights, row-major `fan_out × fan_in`, then
+//! its biases), as do their gradients and Adam moments. A step splits the batch into one chunk
+//! per thread (rayon); each chunk runs the forward pass with the activation and its derivative
+//! fused into one sweep over the pre-activations, then the backward pass, into its own gradient
+//! buffer, using matrixmultiply's sgemm for the products. Chunk gradients are summed and one
+//! Adam update follows. Workspaces are allocated once and reused every step.
+
+use super::{Adam, Backend, Batch, TrainError};
+use crate::export::Mlp;
+use crate::gemm::{matmul, matmul_at_b_acc};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+use rayon::prelude::*;
+use vi3nr_core::eval::fast::FastAct;
+
+/// Offsets of one layer in the flat parameter buffer.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    w: usize,
+    b: usize,
+    fan_in: usize,
+    fan_out: usize,
+}
+
+/// One thread's buffers: per-layer activations and derivatives, gradient, scratch.
+#[derive(Debug, Default)]
+struct Workspace {
+    /// Inputs of each layer (`a[0]` is the batch's coordinates).
+    a: Vec<Vec<f32>>,
+    /// `f'(z)` of each hidden layer.
+    d: Vec<Vec<f32>>,
+    grad: Vec<f32>,
+    g: Vec<f32>,
+    dx: Vec<f32>,
+    loss: f64,
+}
+
+/// The CPU backend.
+#[derive(Debug)]
+pub struct CpuBackend {
+    template: Mlp,
+    act: FastAct,
+    slots: Vec<Slot>,
+    params: Vec<f32>,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    t: i32,
+    adam: Adam,
+    coords: Vec<f32>,
+    values: Vec<f32>,
+    in_dim: usize,
+    out_dim: usize,
+    rng: Xoshiro256PlusPlus,
+    batch_x: Vec<f32>,
+    batch_y: Vec<f32>,
+    workspaces: Vec<Workspace>,
+}
+
+impl CpuBackend {
+    /// A backend training `mlp` on `coords` (n × in_dim) → `values` (n × out_dim); `seed` drives
+    /// minibatch sampling.
+    pub fn new(
+        mlp: Mlp,
+        coords: &[f32],
+        values: &[f32],
+        adam: Adam,
+        seed: u64,
+    ) -> Result<Self, TrainError> {
+        let in_dim = mlp.widths[0];
+        let out_dim = mlp.widths[mlp.widths.len() - 1];
+        if coords.is_empty()
+            || coords.len() % in_dim != 0
+            || coords.len() / in_dim * out_dim != values.len()
+        {
+            return Err(TrainError(format!(
+                "data shape: {} coordinates and {} values do not fit a {in_dim}→{out_dim} network",
+                coords.len(),
+                values.len()
+            )));
+        }
+        let mut slots = Vec::new();
+        let mut params = Vec::new();
+        for (w, b) in mlp.weights.iter().zip(&mlp.biases) {
+            let fan_out = b.len();
+            let slot = Slot {
+                w: params.len(),
+                b: params.len() + w.len(),
+                fan_in: w.len() / fan_out,
+                fan_out,
+            };
+            params.extend_from_slice(w);
+            params.extend_from_slice(b);
+            slots.push(slot);
+        }
+        let n = params.len();
+        let threads = rayon::current_num_threads().max(1);
+        Ok(CpuBackend {
+            act: FastAct::new(Some(mlp.act)),
+            template: mlp,
+            slots,
+            params,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+            adam,
+            coords: coords.to_vec(),
+            values: values.to_vec(),
+            in_dim,
+            out_dim,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            batch_x: Vec::new(),
+            batch_y: Vec::new(),
+            workspaces: (0..threads).map(|_| Workspace::default()).collect(),
+        })
+    }
+}
+
+impl CpuBackend {
+    /// The MSE of the network on `(coords, values)` and its gradient, flattened layer by layer
+    /// (weights row-major, then biases): the quantity every step descends, exposed for tests
+    /// and for checking other backends against this one.
+    pub fn loss_and_gradient(
+        &mut self,
+        coords: &[f32],
+        values: &[f32],
+    ) -> Result<(f32, Vec<f32>), TrainError> {
+        let rows = coords.len() / self.in_dim;
+        if coords.len() % self.in_dim != 0 || values.len() != rows * self.out_dim || rows == 0 {
+            return Err(TrainError("gradient: coordinates and values disagree".into()));
+        }
+        let ws = &mut self.workspaces[0];
+        chunk_gradient(&self.params, &self.slots, self.act, coords, values, values.len(), ws);
+        Ok(((ws.loss / values.len() as f64) as f32, ws.grad.clone()))
+    }
+}
+
+/// Forward pass of `rows` inputs through all layers; keeps inputs and derivatives when
+/// `train`. Returns the network outputs in `ws.a[layers]`.
+fn forward(
+    params: &[f32],
+    slots: &[Slot],
+    act: FastAct,
+    x: &[f32],
+    ws: &mut Workspace,
+    train: bool,
+) {
+    let rows = x.len() / slots[0].fan_in;
+    let layers = slots.len();
+    ws.a.resize_with(layers + 1, Vec::new);
+    ws.d.resize_with(layers, Vec::new);
+    ws.a[0].clear();
+    ws.a[0].extend_from_slice(x);
+    for (l, s) in slots.iter().enumerate() {
+        let (input, rest) = ws.a.split_at_mut(l + 1);
+        let z = &mut rest[0];
+        z.resize(rows * s.fan_out, 0.0);
+        matmul(&input[l], &params[s.w..s.b], z, rows, s.fan_in, s.fan_out, true);
+        let bias = &params[s.b..s.b + s.fan_out];
+        if l + 1 == layers {
+            for row in z.chunks_exact_mut(s.fan_out) {
+                row.iter_mut().zip(bias).for_each(|(z, b)| *z += b);
+            }
+        } else if train {
+            let d = &mut ws.d[l];
+            d.resize(rows * s.fan_out, 0.0);
+            for (row, drow) in z.chunks_exact_mut(s.fan_out).zip(d.chunks_exact_mut(s.fan_out)) {
+                for ((z, d), b) in row.iter_mut().zip(drow).zip(bias) {
+                    (*z, *d) = act.eval_with_derivative(*z + b);
+                }
+            }
+        } else {
+            for row in z.chunks_exact_mut(s.fan_out) {
+                row.iter_mut().zip(bias).for_each(|(z, b)| *z = act.eval(*z + b));
+            }
+        }
+    }
+}
+
+/// Forward and backward for one chunk; gradient of the MSE over `total` batch values.
+fn chunk_gradient(
+    params: &[f32],
+    slots: &[Slot],
+    act: FastAct,
+    x: &[f32],
+    y: &[f32],
+    total: usize,
+    ws: &mut Workspace,
+) {
+    forward(params, slots, act, x, ws, true);
+    let layers = slots.len();
+    let rows = x.len() / slots[0].fan_in;
+    ws.grad.clear();
+    ws.grad.resize(params.len(), 0.0);
+    let scale = 2.0 / total as f32;
+    let out = &ws.a[layers];
+    ws.g.clear();
+    ws.loss = 0.0;
+    for (o, t) in out.iter().zip(y) {
+        let r = o - t;
+        ws.loss += f64::from(r) * f64::from(r);
+        ws.g.push(scale * r);
+    }
+    for l in (0..layers).rev() {
+        let s = slots[l];
+        let (gw, gb) = ws.grad[s.w..s.b + s.fan_out].split_at_mut(s.b - s.w);
+        matmul_at_b_acc(&ws.g, &ws.a[l], gw, s.fan_out, rows, s.fan_in);
+        for row in ws.g.chunks_exact(s.fan_out) {
+            gb.iter_mut().zip(row).for_each(|(b, g)| *b += g);
+        }
+        if l > 0 {
+            ws.dx.resize(rows * s.fan_in, 0.0);
+            matmul(&ws.g, &params[s.w..s.b], &mut ws.dx, rows, s.fan_out, s.fan_in, false);
+            ws.g.clear();
+            ws.g.extend(ws.dx.iter().zip(&ws.d[l - 1]).map(|(g, d)| g * d));
+        }
+    }
+}
+
+/// Row ranges splitting `rows` into at most `parts` nearly equal chunks.
+fn split(rows: usize, parts: usize) -> Vec<(usize, usize)> {
+    let parts = parts.clamp(1, rows.max(1));
+    (0..parts).map(|p| (rows * p / parts, rows * (p + 1) / parts)).filter(|(a, b)| b > a).collect()
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn step(&mut self, batch: Batch) -> Result<f32, TrainError> {
+        let points = self.coords.len() / self.in_dim;
+        let (x, y) = match batch {
+            Batch::Full => (&self.coords[..], &self.values[..]),
+            Batch::Random(size) => {
+                if size == 0 {
+                    return Err(TrainError("batch size must be > 0".into()));
+                }
+                self.batch_x.clear();
+                self.batch_y.clear();
+                for _ in 0..size {
+                    let i = (self.rng.next_u64() % points as u64) as usize;
+                    self.batch_x
+                        .extend_from_slice(&self.coords[i * self.in_dim..(i + 1) * self.in_dim]);
+                    self.batch_y
+                        .extend_from_slice(&self.values[i * self.out_dim..(i + 1) * self.out_dim]);
+                }
+                (&self.batch_x[..], &self.batch_y[..])
+            }
+        };
+        let rows = x.len() / self.in_dim;
+        let ranges = split(rows, self.workspaces.len());
+        let (params, slots, act) = (&self.params, &self.slots, self.act);
+        let (in_dim, out_dim) = (self.in_dim, self.out_dim);
+        let total = y.len();
+        self.workspaces[..ranges.len()].par_iter_mut().zip(&ranges).for_each(|(ws, &(a, b))| {
+            chunk_gradient(
+                params,
+                slots,
+                act,
+                &x[a * in_dim..b * in_dim],
+                &y[a * out_dim..b * out_dim],
+                total,
+                ws,
+            );
+        });
+        let (first, others) = self.workspaces.split_at_mut(1);
+        let grad = &mut first[0].grad;
+        let mut loss = first[0].loss;
+        for ws in &others[..ranges.len() - 1] {
+            grad.iter_mut().zip(&ws.grad).for_each(|(g, o)| *g += o);
+            loss += ws.loss;
+        }
+        // Adam with bias correction.
+        self.t += 1;
+        let Adam { lr, beta1, beta2, eps } = self.adam;
+        let c1 = 1.0 - beta1.powi(self.t);
+        let c2 = 1.0 - beta2.powi(self.t);
+        let step = lr / c1;
+        for (((p, m), v), &g) in
+            self.params.iter_mut().zip(&mut self.m).zip(&mut self.v).zip(grad.iter())
+        {
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            *p -= step * *m / ((*v / c2).sqrt() + eps);
+        }
+        Ok((loss / total as f64) as f32)
+    }
+
+    fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError> {
+        let rows = coords.len() / self.in_dim;
+        if coords.len() % self.in_dim != 0 || out.len() != rows * self.out_dim {
+            return Err(TrainError("predict: coordinates and outputs disagree".into()));
+        }
+        let ranges = split(rows, self.workspaces.len());
+        let (params, slots, act) = (&self.params, &self.slots, self.act);
+        let (in_dim, out_dim, layers) = (self.in_dim, self.out_dim, self.slots.len());
+        let mut outs: Vec<&mut [f32]> = Vec::new();
+        let mut rest = out;
+        for &(a, b) in &ranges {
+            let (head, tail) = rest.split_at_mut((b - a) * out_dim);
+            outs.push(head);
+            rest = tail;
+        }
+        self.workspaces[..ranges.len()].par_iter_mut().zip(outs).zip(&ranges).for_each(
+            |((ws, o), &(a, b))| {
+                // Bounded chunks keep the activations in cache-sized pieces.
+                for start in (a..b).step_by(4096) {
+                    let end = (start + 4096).min(b);
+                    forward(params, slots, act, &coords[start * in_dim..end * in_dim], ws, false);
+                    o[(start - a) * out_dim..(end - a) * out_dim].copy_from_slice(&ws.a[layers]);
+                }
+            },
+        );
+        Ok(())
+    }
+
+    fn parameters(&self) -> Mlp {
+        let mut mlp = self.template.clone();
+        for ((w, b), s) in mlp.weights.iter_mut().zip(&mut mlp.biases).zip(&self.slots) {
+            w.copy_from_slice(&self.params[s.w..s.b]);
+            b.copy_from_slice(&self.params[s.b..s.b + s.fan_out]);
+        }
+        mlp
+    }
+}

@@ -1,0 +1,103 @@
+//! The CPU backend and the training loop: gradients against finite differences of the exact
+//! f64 network, convergence, reproducibility, divergence handling.
+
+use vi3nr_core::Act;
+use vi3nr_core::init::SigmaP;
+use vi3nr_cuda::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
+
+fn data(n: usize) -> (Vec<f32>, Vec<f32>) {
+    let coords: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            let t = i as f32 / n as f32;
+            [2.0 * t - 1.0, (7.0 * t).sin()]
+        })
+        .collect();
+    let values: Vec<f32> =
+        coords.chunks(2).map(|c| (3.0 * c[0]).sin() * 0.5 + 0.3 * c[1]).collect();
+    (coords, values)
+}
+
+#[test]
+fn gradient_matches_finite_differences() {
+    let (coords, values) = data(37);
+    for act in [
+        Act::Tanh,
+        Act::Sine { omega: 3.0 },
+        Act::Gaussian { a: 0.5 },
+        Act::Sinc,
+        Act::Wavelet { omega: 2.0, s: 1.0 },
+    ] {
+        let mlp = InitScheme::Vi3nr(SigmaP::Value(0.7)).init(&[2, 6, 5, 1], act, 3).unwrap();
+        let mut cpu =
+            CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
+        let (loss, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
+        let mse = |m: &vi3nr_cuda::export::Mlp| -> f64 {
+            coords
+                .chunks(2)
+                .zip(&values)
+                .map(|(x, &y)| {
+                    let p = m.forward_f64(&[f64::from(x[0]), f64::from(x[1])])[0];
+                    (p - f64::from(y)).powi(2)
+                })
+                .sum::<f64>()
+                / values.len() as f64
+        };
+        assert!((f64::from(loss) - mse(&mlp)).abs() < 1e-5 * mse(&mlp).max(1e-3), "{act}: loss");
+        let mut k = 0;
+        for layer in 0..mlp.weights.len() {
+            for (which, len) in [(0, mlp.weights[layer].len()), (1, mlp.biases[layer].len())] {
+                for i in 0..len {
+                    let h = 1e-3f32;
+                    let mut plus = mlp.clone();
+                    let mut minus = mlp.clone();
+                    let (p, m) = if which == 0 {
+                        (&mut plus.weights[layer][i], &mut minus.weights[layer][i])
+                    } else {
+                        (&mut plus.biases[layer][i], &mut minus.biases[layer][i])
+                    };
+                    *p += h;
+                    *m -= h;
+                    let fd = (mse(&plus) - mse(&minus)) / (2.0 * f64::from(h));
+                    let g = f64::from(grad[k]);
+                    assert!(
+                        (g - fd).abs() < 2e-3 * (1.0 + fd.abs()),
+                        "{act} layer {layer} {which} {i}: {g} vs {fd}"
+                    );
+                    k += 1;
+                }
+            }
+        }
+        assert_eq!(k, grad.len());
+    }
+}
+
+#[test]
+fn fitting_reduces_the_loss_and_is_reproducible() {
+    let (coords, values) = data(512);
+    let run = || {
+        let mlp = InitScheme::Siren.init(&[2, 32, 32, 1], Act::Sine { omega: 30.0 }, 5).unwrap();
+        let mut cpu = CpuBackend::new(mlp, &coords, &values, Adam::with_lr(1e-3), 9).unwrap();
+        let options = FitOptions { steps: 150, batch: Batch::Random(128), eval_every: 50 };
+        fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a.mlp, b.mlp, "same seed, same model");
+    let first = a.evaluations.first().unwrap();
+    let last = a.evaluations.last().unwrap();
+    assert!(last.psnr > first.psnr && last.psnr > 25.0, "{:?}", a.evaluations);
+    assert_eq!(a.steps, 150);
+    assert!(a.diverged.is_none());
+}
+
+#[test]
+fn divergence_stops_and_keeps_the_last_good_model() {
+    let (coords, values) = data(64);
+    let mlp = InitScheme::PyTorch.init(&[2, 16, 1], Act::Relu, 1).unwrap();
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e30), 0).unwrap();
+    let options = FitOptions { steps: 50, batch: Batch::Full, eval_every: 1 };
+    let out = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();
+    let reason = out.diverged.expect("a learning rate of 1e30 diverges");
+    assert!(reason.contains("diverged"), "{reason}");
+    assert!(out.mlp.weights.iter().flatten().all(|w| w.is_finite()));
+    assert!(out.steps < 50);
+}
