@@ -3,8 +3,9 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
+use vi3nr_core::fixed;
 use vi3nr_core::init::{self, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
-use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat};
+use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat, Weights};
 use vi3nr_core::{Act, Activation, Error};
 
 /// Bytes in 4-byte-aligned storage, as [`Model::parse`] requires.
@@ -123,6 +124,51 @@ impl Mlp {
             let span = (hi[k] - lo[k]).max(1e-30);
             *a = [(2.0 / span) as f32, (-(hi[k] + lo[k]) / span) as f32];
         }
+    }
+
+    /// The network of a parsed model with its weights dequantised to f32. The model must use
+    /// raw coordinates, one activation on every hidden layer and an identity output.
+    pub fn from_model(model: &Model<'_>) -> Result<Mlp, String> {
+        if model.n_freq() > 0 {
+            return Err("Fourier-encoded models cannot be converted yet".into());
+        }
+        let last = model.layers.len() - 1;
+        let act = match model.layers.first().and_then(|l| l.act) {
+            Some(act) if last > 0 => act,
+            _ => return Err("the model has no hidden activation".into()),
+        };
+        if model.layers.iter().enumerate().any(|(i, l)| l.act != (i != last).then_some(act)) {
+            return Err("mixed activations or an activation on the output are not supported".into());
+        }
+        let mut widths = vec![model.in_dim];
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for (i, l) in model.layers.iter().enumerate() {
+            widths.push(l.fan_out);
+            let in_frac =
+                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(model.layers[i - 1].act) };
+            let shift = fixed::acc_shift(model.format, l.fan_in);
+            // Real value of one accumulator unit for weight scale `s`.
+            let unit = |s: f32| (f64::from(s) * 2f64.powi(shift as i32 - in_frac as i32)) as f32;
+            let (w, b): (Vec<f32>, Vec<f32>) = match l.weights {
+                Weights::F32 { w, b } => (w.to_vec(), b.to_vec()),
+                Weights::F16 { w, b } => (w.iter().map(|h| h.to_f32()).collect(), b.to_vec()),
+                Weights::Q15 { scale, w, b, .. } => (
+                    w.iter().map(|&q| f32::from(q) * scale).collect(),
+                    b.iter().map(|&q| q as f32 * unit(scale)).collect(),
+                ),
+                Weights::I8 { scales, w, b } => (
+                    w.chunks(l.fan_in)
+                        .zip(scales)
+                        .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q) * s))
+                        .collect(),
+                    b.iter().zip(scales).map(|(&q, &s)| q as f32 * unit(s)).collect(),
+                ),
+            };
+            weights.push(w);
+            biases.push(b);
+        }
+        Ok(Mlp { widths, act, weights, biases, affine: model.affine.to_vec() })
     }
 
     /// Encodes the network in `format`.

@@ -6,10 +6,15 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
-use vi3nr_core::model::Model;
+use vi3nr_core::init::SigmaP;
+use vi3nr_core::model::{Model, NumberFormat};
+use vi3nr_cuda::compare::{self, CompareConfig};
 use vi3nr_cuda::export::AlignedBytes;
+use vi3nr_cuda::fitting::{self, Device, FitConfig};
 use vi3nr_cuda::init_report::{self, SigmaChoice};
+use vi3nr_cuda::signal::{self, Layout, Signal};
 use vi3nr_cuda::toy::{self, ToySize};
+use vi3nr_cuda::train::InitScheme;
 
 /// Variance-informed initialisation, training and export of implicit neural representations.
 #[derive(Parser)]
@@ -27,6 +32,123 @@ enum Command {
     Toy(ToyArgs),
     /// Check a `.vi3` model file and print its header and layers.
     Inspect(InspectArgs),
+    /// Fit an INR to an image or audio file (without INPUT: the bundled photograph) and export it.
+    Fit(FitArgs),
+    /// Render an image or audio file from a model with the vi3nr-core evaluator.
+    Eval(EvalArgs),
+    /// Fit one signal with every initialisation and activation; print a PSNR table.
+    Compare(CompareArgs),
+}
+
+/// Initialisation schemes on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitName {
+    /// VI3NR (this project): σ_p from the backward condition, or --sigma-p.
+    Vi3nr,
+    /// Glorot/Xavier uniform.
+    Xavier,
+    /// PyTorch's nn.Linear default.
+    Pytorch,
+    /// SIREN's scheme (sine only).
+    Siren,
+}
+
+/// Training devices on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeviceName {
+    /// CUDA when present, else the CPU.
+    Auto,
+    /// The CPU backend.
+    Cpu,
+    /// The CUDA backend.
+    Cuda,
+}
+
+#[derive(Args)]
+struct FitArgs {
+    /// Image (PNG, JPEG) or audio (WAV) file; the bundled photograph when absent.
+    input: Option<PathBuf>,
+    /// Hidden activation: relu, tanh, sigmoid, sine[:ω], gaussian[:a], sinc, wavelet[:ω[,s]].
+    #[arg(long, short, default_value = "sine:30")]
+    activation: Act,
+    /// Initialisation scheme.
+    #[arg(long, value_enum, default_value = "vi3nr")]
+    init: InitName,
+    /// σ_p for --init vi3nr: auto, grid or a value.
+    #[arg(long, default_value = "auto")]
+    sigma_p: SigmaChoice,
+    /// Hidden layer widths.
+    #[arg(long, value_delimiter = ',', default_value = "128,128,128")]
+    hidden: Vec<usize>,
+    /// Optimisation steps.
+    #[arg(long, default_value_t = 500)]
+    steps: u64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    /// Random minibatch size per step (default: the whole signal).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Seed of the initialisation and the minibatches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training device.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceName,
+    /// Number format of the exported model: f32, f16, q15 or i8.
+    #[arg(long, default_value = "f32")]
+    precision: NumberFormat,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The model file.
+    model: PathBuf,
+    /// The original signal: sets the output's shape and prints the PSNR against it.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Image size WxH (2-D models), without --reference.
+    #[arg(long, conflicts_with = "reference")]
+    size: Option<String>,
+    /// Audio samples (1-D models), without --reference.
+    #[arg(long, conflicts_with_all = ["reference", "size"])]
+    samples: Option<u32>,
+    /// Sample rate of the rendered audio with --samples.
+    #[arg(long, default_value_t = 44_100)]
+    sample_rate: u32,
+    /// Re-quantise to this number format before evaluating (f32, f16, q15, i8).
+    #[arg(long)]
+    precision: Option<NumberFormat>,
+    /// Output file (.png or .wav).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Image or audio file; the bundled photograph when absent.
+    input: Option<PathBuf>,
+    /// Hidden layer widths.
+    #[arg(long, value_delimiter = ',', default_value = "128,128,128")]
+    hidden: Vec<usize>,
+    /// Steps per run.
+    #[arg(long, default_value_t = 300)]
+    steps: u64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    /// Random minibatch size per step (default: the whole signal).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Seed of every run.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -226,12 +348,249 @@ fn inspect(args: &InspectArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn check_hyper(steps: u64, lr: f32, batch: Option<usize>, hidden: &[usize]) -> Result<(), String> {
+    if steps == 0 {
+        return Err("--steps must be > 0".into());
+    }
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(format!("--lr must be finite and > 0, got {lr}"));
+    }
+    if batch == Some(0) {
+        return Err("--batch must be > 0".into());
+    }
+    if hidden.is_empty() || hidden.contains(&0) {
+        return Err("--hidden needs at least one width, all > 0".into());
+    }
+    Ok(())
+}
+
+fn scheme(init: InitName, sigma_p: SigmaChoice, act: Act) -> Result<InitScheme, String> {
+    Ok(match init {
+        InitName::Vi3nr => InitScheme::Vi3nr(match sigma_p {
+            SigmaChoice::Auto => SigmaP::Auto(None),
+            SigmaChoice::Value(v) => SigmaP::Value(v),
+            SigmaChoice::Grid => SigmaP::Value(
+                vi3nr_core::init::solve_grid(&act, 1.0).map_err(|e| e.to_string())?.sigma_p,
+            ),
+        }),
+        InitName::Xavier => InitScheme::Xavier,
+        InitName::Pytorch => InitScheme::PyTorch,
+        InitName::Siren => InitScheme::Siren,
+    })
+}
+
+/// Progress: a bar on a terminal, plain lines otherwise.
+fn progress(
+    steps: u64,
+) -> (Option<indicatif::ProgressBar>, impl FnMut(&vi3nr_cuda::train::Evaluation)) {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(steps);
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {msg} [{elapsed_precise}]",
+        );
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let shown = bar.clone();
+    let report = move |e: &vi3nr_cuda::train::Evaluation| {
+        let msg = format!(
+            "loss {:.3e}  PSNR {:.2} dB  {:.1} steps/s",
+            e.loss, e.psnr, e.steps_per_second
+        );
+        match &shown {
+            Some(bar) => {
+                bar.set_position(e.step);
+                bar.set_message(msg);
+            }
+            None => eprintln!("step {}/{steps}  {msg}", e.step),
+        }
+    };
+    (bar, report)
+}
+
+fn fit(args: &FitArgs) -> ExitCode {
+    let run = || -> Result<fitting::FitSummary, String> {
+        check_hyper(args.steps, args.lr, args.batch, &args.hidden)?;
+        let device = match args.device {
+            DeviceName::Auto => Device::Auto,
+            DeviceName::Cpu => Device::Cpu,
+            DeviceName::Cuda => Device::Cuda,
+        };
+        let config = FitConfig {
+            input: args.input.clone(),
+            act: args.activation,
+            init: scheme(args.init, args.sigma_p, args.activation)?,
+            hidden: args.hidden.clone(),
+            steps: args.steps,
+            lr: args.lr,
+            batch: args.batch,
+            seed: args.seed,
+            device,
+            precision: args.precision,
+            out: args.out.clone(),
+        };
+        let (bar, mut report) = progress(args.steps);
+        let summary = fitting::run(&config, &mut report);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        summary
+    };
+    match run() {
+        Ok(summary) => {
+            let m = &summary.metrics;
+            println!(
+                "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} ({}); wrote {}",
+                m["steps"],
+                m["train_seconds"].as_f64().unwrap_or(0.0),
+                m["steps_per_second"].as_f64().unwrap_or(0.0),
+                summary.psnr,
+                args.precision.name(),
+                m["final_psnr"],
+                args.out.display()
+            );
+            match summary.diverged {
+                Some(reason) => {
+                    eprintln!("error: {reason} (written to {})", args.out.display());
+                    ExitCode::from(1)
+                }
+                None => ExitCode::SUCCESS,
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn eval(args: &EvalArgs) -> Result<(), String> {
+    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let requantised;
+    let bytes = AlignedBytes::copy_from(&bytes);
+    let mut model =
+        Model::parse(bytes.bytes()).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    if let Some(format) = args.precision.filter(|f| *f != model.format) {
+        let mlp =
+            vi3nr_cuda::export::Mlp::from_model(&model).map_err(|e| format!("--precision: {e}"))?;
+        requantised =
+            mlp.to_vi3(format).map_err(|e| format!("--precision {}: {e}", format.name()))?;
+        model = Model::parse(requantised.bytes()).map_err(|e| e.to_string())?;
+    }
+    let reference = match &args.reference {
+        Some(path) => Some(Signal::load(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let layout = match (&reference, &args.size, args.samples) {
+        (Some(r), _, _) => r.layout,
+        (None, Some(size), _) => {
+            let bad = || format!("--size: expected WxH with W, H > 0, got {size:?}");
+            let (w, h) = size.split_once(['x', 'X']).ok_or_else(bad)?;
+            let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+            if w == 0 || h == 0 {
+                return Err(bad());
+            }
+            Layout::Image { width: w, height: h, channels: model.out_dim as u8 }
+        }
+        (None, None, Some(frames)) if frames > 0 => {
+            Layout::Audio { sample_rate: args.sample_rate, channels: model.out_dim as u16, frames }
+        }
+        _ => return Err("give --reference, --size WxH (images) or --samples N > 0 (audio)".into()),
+    };
+    if layout.in_dim() != model.in_dim || layout.out_dim() != model.out_dim {
+        return Err(format!(
+            "the model maps {} → {} values but {} needs {} → {}",
+            model.in_dim,
+            model.out_dim,
+            layout.describe(),
+            layout.in_dim(),
+            layout.out_dim()
+        ));
+    }
+    let rendered = fitting::render(&model, &layout.coords())?;
+    signal::write_rendered(&layout, &rendered, &args.out).map_err(|e| e.to_string())?;
+    match reference {
+        Some(r) => println!(
+            "{}: {} at {}, PSNR {:.2} dB against {}",
+            args.out.display(),
+            layout.describe(),
+            model.format.name(),
+            signal::psnr(&rendered, &r.values),
+            args.reference.as_ref().map_or(String::new(), |p| p.display().to_string())
+        ),
+        None => {
+            println!("{}: {} at {}", args.out.display(), layout.describe(), model.format.name())
+        }
+    }
+    Ok(())
+}
+
+fn compare_cmd(args: &CompareArgs) -> Result<(), String> {
+    check_hyper(args.steps, args.lr, args.batch, &args.hidden)?;
+    let signal = match &args.input {
+        Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
+        None => Signal::bundled(),
+    };
+    let config = CompareConfig {
+        hidden: args.hidden.clone(),
+        steps: args.steps,
+        lr: args.lr,
+        batch: args.batch,
+        seed: args.seed,
+    };
+    if !args.json {
+        println!(
+            "{}: hidden {:?}, {} steps, lr {}, seed {}",
+            signal.layout.describe(),
+            args.hidden,
+            args.steps,
+            args.lr,
+            args.seed
+        );
+        println!(
+            "{:<14} {:<8} {:>10} {:>10} {:>9}",
+            "activation", "init", "PSNR dB", "best dB", "seconds"
+        );
+    }
+    let json = args.json;
+    let rows = compare::run(&signal, &config, &mut |r| {
+        if !json {
+            let note = r.diverged.as_deref().map_or(String::new(), |d| format!("  ({d})"));
+            println!(
+                "{:<14} {:<8} {:>10.2} {:>10.2} {:>9.1}{note}",
+                r.act.to_string(),
+                r.init,
+                r.psnr,
+                r.best_psnr,
+                r.seconds
+            );
+        }
+    })?;
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| serde_json::json!({"activation": r.act.to_string(), "init": r.init, "psnr": r.psnr, "best_psnr": r.best_psnr, "seconds": r.seconds, "diverged": r.diverged}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"signal": signal.layout.describe(), "hidden": args.hidden, "steps": args.steps, "lr": args.lr, "seed": args.seed, "rows": rows})
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Init(args) => init(args),
         Command::Toy(args) => toy(args),
         Command::Inspect(args) => inspect(args),
+        Command::Fit(args) => return fit(args),
+        Command::Eval(args) => eval(args),
+        Command::Compare(args) => compare_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -138,7 +138,7 @@ pub fn fit(
         loss_count += 1;
         if step % every == 0 || step == options.steps {
             backend.predict(coords, &mut prediction)?;
-            let psnr = psnr_f32(&prediction, values);
+            let psnr = crate::signal::psnr(&prediction, values);
             if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
                 let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
                 diverged = Some(format!(
@@ -159,11 +159,4 @@ pub fn fit(
         }
     }
     Ok(FitOutcome { mlp: good, evaluations, steps: done, train_seconds, diverged })
-}
-
-/// TEMPORARY until signal::psnr lands.
-fn psnr_f32(a: &[f32], b: &[f32]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum::<f64>()
-        / b.len() as f64;
-    10.0 * (4.0 / mse).log10()
 }

@@ -246,3 +246,92 @@ fn inspect_rejects_bad_files_with_exit_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn bundled_png() -> String {
+    format!("{}/assets/chelsea_128.png", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn fit_writes_every_output_and_eval_renders_it() {
+    let dir = std::env::temp_dir().join(format!("vi3nr-fit-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let run = vi3nr(&[
+        "fit",
+        "--steps",
+        "20",
+        "--hidden",
+        "16,16",
+        "--batch",
+        "256",
+        "--precision",
+        "q15",
+        "--out",
+        out,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for file in ["model.vi3", "model.safetensors", "recon.png", "curves.png", "metrics.json"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["steps"], 20);
+    assert!(metrics["steps_per_second"].as_f64().unwrap() > 0.0);
+    for format in ["f32", "f16", "q15", "i8"] {
+        assert!(metrics["final_psnr"][format].as_f64().unwrap() > 5.0, "{format}");
+    }
+    let inspect = vi3nr(&["inspect", dir.join("model.vi3").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&inspect.stdout).contains("q15"));
+    let rendered = dir.join("eval.png");
+    let eval = vi3nr(&[
+        "eval",
+        dir.join("model.vi3").to_str().unwrap(),
+        "--reference",
+        &bundled_png(),
+        "--precision",
+        "f32",
+        "--out",
+        rendered.to_str().unwrap(),
+    ]);
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    assert!(String::from_utf8_lossy(&eval.stdout).contains("PSNR"));
+    let sized = vi3nr(&[
+        "eval",
+        dir.join("model.vi3").to_str().unwrap(),
+        "--size",
+        "40x30",
+        "--out",
+        rendered.to_str().unwrap(),
+    ]);
+    assert!(sized.status.success(), "{}", String::from_utf8_lossy(&sized.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fit_rejects_bad_input_without_writing() {
+    let dir = std::env::temp_dir().join(format!("vi3nr-bad-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let missing = dir.join("missing.png");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["fit", missing.to_str().unwrap(), "--out", out],
+        vec!["fit", "--lr", "nan", "--out", out],
+        vec!["fit", "--lr", "-1", "--out", out],
+        vec!["fit", "--steps", "0", "--out", out],
+        vec!["fit", "--hidden", "0", "--out", out],
+        vec!["fit", "--batch", "0", "--out", out],
+        vec!["fit", "--init", "siren", "--activation", "gaussian", "--steps", "1", "--out", out],
+        vec!["fit", "--device", "cuda", "--steps", "1", "--out", out],
+        vec!["fit", "--steps", "1", "--out", "/proc/vi3nr-cannot-write"],
+    ];
+    for args in cases {
+        let run = vi3nr(&args);
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(String::from_utf8_lossy(&run.stderr).starts_with("error:"), "{args:?}");
+        assert!(!dir.join("model.vi3").exists(), "{args:?} wrote a model");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -71,7 +71,7 @@ impl CpuBackend {
         let in_dim = mlp.widths[0];
         let out_dim = mlp.widths[mlp.widths.len() - 1];
         if coords.is_empty()
-            || coords.len() % in_dim != 0
+            || !coords.len().is_multiple_of(in_dim)
             || coords.len() / in_dim * out_dim != values.len()
         {
             return Err(TrainError(format!(
@@ -127,7 +127,7 @@ impl CpuBackend {
         values: &[f32],
     ) -> Result<(f32, Vec<f32>), TrainError> {
         let rows = coords.len() / self.in_dim;
-        if coords.len() % self.in_dim != 0 || values.len() != rows * self.out_dim || rows == 0 {
+        if !coords.len().is_multiple_of(self.in_dim) || values.len() != rows * self.out_dim || rows == 0 {
             return Err(TrainError("gradient: coordinates and values disagree".into()));
         }
         let ws = &mut self.workspaces[0];
@@ -290,7 +290,7 @@ impl Backend for CpuBackend {
 
     fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError> {
         let rows = coords.len() / self.in_dim;
-        if coords.len() % self.in_dim != 0 || out.len() != rows * self.out_dim {
+        if !coords.len().is_multiple_of(self.in_dim) || out.len() != rows * self.out_dim {
             return Err(TrainError("predict: coordinates and outputs disagree".into()));
         }
         let ranges = split(rows, self.workspaces.len());

@@ -1,0 +1,48 @@
+//! Train → export → evaluate: a short fit of the bundled photograph, exported in every number
+//! format and evaluated with vi3nr-core, must improve well above its start, and the f32 export
+//! must reproduce the trainer's own outputs.
+
+use vi3nr_core::Act;
+use vi3nr_core::init::SigmaP;
+use vi3nr_core::model::{Model, NumberFormat};
+use vi3nr_cuda::fitting::render;
+use vi3nr_cuda::signal::{Signal, psnr};
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, InitScheme, fit};
+
+#[test]
+fn fit_export_evaluate() {
+    let signal = Signal::bundled();
+    let widths = [2, 32, 32, 3];
+    let mlp =
+        InitScheme::Vi3nr(SigmaP::Auto(None)).init(&widths, Act::Sine { omega: 30.0 }, 1).unwrap();
+    let mut cpu =
+        CpuBackend::new(mlp, &signal.coords, &signal.values, Adam::with_lr(1e-3), 2).unwrap();
+    let mut trained = vec![0.0f32; signal.values.len()];
+    cpu.predict(&signal.coords, &mut trained).unwrap();
+    let start = psnr(&trained, &signal.values);
+    let options = FitOptions { steps: 300, batch: Batch::Random(1024), eval_every: 100 };
+    let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {}).unwrap();
+    let end = out.evaluations.last().unwrap().psnr;
+    assert!(end > 20.0 && end > start + 5.0, "PSNR {start:.2} → {end:.2} dB");
+
+    cpu.predict(&signal.coords, &mut trained).unwrap();
+    let mut f32_psnr = 0.0;
+    for (format, slack) in [
+        (NumberFormat::F32, 0.0),
+        (NumberFormat::F16, 0.3),
+        (NumberFormat::Q15, 0.3),
+        (NumberFormat::I8, 3.0),
+    ] {
+        let bytes = out.mlp.to_vi3(format).unwrap();
+        let model = Model::parse(bytes.bytes()).unwrap();
+        let rendered = render(&model, &signal.coords).unwrap();
+        let p = psnr(&rendered, &signal.values);
+        if format == NumberFormat::F32 {
+            let worst =
+                rendered.iter().zip(&trained).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "f32 export vs trainer: max difference {worst:e}");
+            f32_psnr = p;
+        }
+        assert!(p >= f32_psnr - slack, "{}: {p:.2} dB vs f32 {f32_psnr:.2} dB", format.name());
+    }
+}

@@ -1,0 +1,203 @@
+//! `vi3nr fit`: load a signal, initialise, train, export, render and report — the main job.
+//!
+//! Everything a run writes goes into the output directory through temporary files renamed
+//! into place, so an interrupted or failed run leaves no half-written file. A diverging run
+//! still writes the last good model and reports the divergence as an error.
+
+use crate::export::Mlp;
+use crate::report::{Curves, write_curves_png};
+use crate::signal::{self, Layout, Signal, atomic_write};
+use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, InitScheme, fit};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vi3nr_core::Act;
+use vi3nr_core::model::{Model, NumberFormat};
+
+/// Where training runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// CUDA when available, else the CPU.
+    Auto,
+    /// The CPU backend.
+    Cpu,
+    /// The CUDA backend.
+    Cuda,
+}
+
+/// A fit's settings (the `vi3nr fit` flags).
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// The signal; `None` for the bundled photograph.
+    pub input: Option<PathBuf>,
+    /// Hidden activation.
+    pub act: Act,
+    /// Initialisation.
+    pub init: InitScheme,
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Steps.
+    pub steps: u64,
+    /// Adam learning rate.
+    pub lr: f32,
+    /// Minibatch size; `None` for the full signal each step.
+    pub batch: Option<usize>,
+    /// Seed of the initialisation and the minibatches.
+    pub seed: u64,
+    /// Device.
+    pub device: Device,
+    /// Number format of the exported model.
+    pub precision: NumberFormat,
+    /// Output directory.
+    pub out: PathBuf,
+}
+
+/// What a fit did, for the command line and `compare`.
+#[derive(Debug, Clone)]
+pub struct FitSummary {
+    /// metrics.json's content.
+    pub metrics: Value,
+    /// PSNR of the exported model at the export precision.
+    pub psnr: f64,
+    /// Divergence message, if the run stopped early.
+    pub diverged: Option<String>,
+}
+
+/// Evaluates `model` at every coordinate with the vi3nr-core evaluator, on all cores.
+pub fn render(model: &Model<'_>, coords: &[f32]) -> Result<Vec<f32>, String> {
+    let (i, o) = (model.in_dim, model.out_dim);
+    let mut out = vec![0.0f32; coords.len() / i * o];
+    out.par_chunks_mut(1024 * o).zip(coords.par_chunks(1024 * i)).try_for_each(|(y, x)| {
+        crate::export::eval_points(model, x)
+            .map(|v| y.copy_from_slice(&v))
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(out)
+}
+
+/// The network as PyTorch `nn.Sequential` weights: linear layers at even indices
+/// (`0.weight`, `0.bias`, `2.weight`, …), activations between them.
+pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
+    use safetensors::tensor::{Dtype, TensorView};
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (i, (w, b)) in mlp.weights.iter().zip(&mlp.biases).enumerate() {
+        let (fi, fo) = (mlp.widths[i], mlp.widths[i + 1]);
+        tensors.push((format!("{}.weight", 2 * i), vec![fo, fi], bytemuck::cast_slice(w).to_vec()));
+        tensors.push((format!("{}.bias", 2 * i), vec![fo], bytemuck::cast_slice(b).to_vec()));
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let widths: Vec<String> = mlp.widths.iter().map(|w| w.to_string()).collect();
+    let metadata = [
+        ("format".to_string(), "vi3nr".to_string()),
+        ("activation".to_string(), mlp.act.to_string()),
+        ("widths".to_string(), widths.join(",")),
+    ]
+    .into_iter()
+    .collect();
+    safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    atomic_write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Runs a fit and writes model.vi3, model.safetensors, the reconstruction, curves.png and
+/// metrics.json into `config.out`. `on_eval` sees every evaluation (progress display).
+pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<FitSummary, String> {
+    let start = Instant::now();
+    let signal = match &config.input {
+        Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
+        None => Signal::bundled(),
+    };
+    std::fs::create_dir_all(&config.out)
+        .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
+    let mut widths = vec![signal.in_dim()];
+    widths.extend(&config.hidden);
+    widths.push(signal.out_dim());
+    let mlp = config.init.init(&widths, config.act, config.seed)?;
+    let mut backend: Box<dyn Backend> = match config.device {
+        Device::Cuda => {
+            return Err(
+                "--device cuda: the CUDA backend is not built yet (use --device cpu)".into()
+            );
+        }
+        Device::Auto | Device::Cpu => Box::new(
+            CpuBackend::new(
+                mlp,
+                &signal.coords,
+                &signal.values,
+                Adam::with_lr(config.lr),
+                config.seed,
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+    };
+    let batch = config.batch.map_or(Batch::Full, Batch::Random);
+    let options = FitOptions { steps: config.steps, batch, eval_every: (config.steps / 50).max(1) };
+    let outcome = fit(backend.as_mut(), &signal.coords, &signal.values, &options, on_eval)
+        .map_err(|e| e.to_string())?;
+
+    // Export at every precision (PSNR for the metrics), write the chosen one.
+    let mut exported = Vec::new();
+    for format in NumberFormat::ALL {
+        let bytes =
+            outcome.mlp.to_vi3(format).map_err(|e| format!("export to {}: {e}", format.name()))?;
+        let rendered =
+            render(&Model::parse(bytes.bytes()).map_err(|e| e.to_string())?, &signal.coords)?;
+        exported.push((format, signal::psnr(&rendered, &signal.values), bytes, rendered));
+    }
+    let (_, psnr, bytes, rendered) =
+        exported.iter().find(|(f, ..)| *f == config.precision).ok_or("export precision missing")?;
+    let out = &config.out;
+    write(&out.join("model.vi3"), bytes.bytes())?;
+    write(&out.join("model.safetensors"), &safetensors_bytes(&outcome.mlp)?)?;
+    let recon = out.join(match signal.layout {
+        Layout::Image { .. } => "recon.png",
+        Layout::Audio { .. } => "recon.wav",
+    });
+    signal::write_rendered(&signal.layout, rendered, &recon).map_err(|e| e.to_string())?;
+    let curves = Curves {
+        steps: outcome.evaluations.iter().map(|e| e.step).collect(),
+        loss: outcome.evaluations.iter().map(|e| e.loss).collect(),
+        psnr: outcome.evaluations.iter().map(|e| e.psnr).collect(),
+    };
+    let title = format!("{} {} init, {}", config.act, config.init.name(), signal.layout.describe());
+    write_curves_png(&curves, &title, &out.join("curves.png")).map_err(|e| e.to_string())?;
+
+    let steps_per_second = outcome.steps as f64 / outcome.train_seconds.max(1e-12);
+    let metrics = json!({
+        "config": {
+            "input": config.input.as_ref().map_or("bundled:chelsea_128.png".to_string(), |p| p.display().to_string()),
+            "activation": config.act.to_string(),
+            "init": config.init.name(),
+            "sigma_p": match config.init { InitScheme::Vi3nr(s) => format!("{s:?}"), _ => "-".into() },
+            "widths": widths,
+            "steps": config.steps,
+            "lr": config.lr,
+            "batch": config.batch,
+            "seed": config.seed,
+            "device": backend.name(),
+            "precision": config.precision.name(),
+        },
+        "signal": signal.layout.describe(),
+        "steps": outcome.steps,
+        "wall_seconds": start.elapsed().as_secs_f64(),
+        "train_seconds": outcome.train_seconds,
+        "steps_per_second": steps_per_second,
+        "evaluations": outcome.evaluations.iter().map(|e| json!({"step": e.step, "loss": e.loss, "psnr": e.psnr})).collect::<Vec<_>>(),
+        "final_psnr": exported.iter().map(|(f, p, ..)| (f.name().to_string(), json!(p))).collect::<serde_json::Map<_, _>>(),
+        "model_bytes": bytes.bytes().len(),
+        "diverged": outcome.diverged,
+    });
+    let text = serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?;
+    write(&out.join("metrics.json"), text.as_bytes())?;
+    Ok(FitSummary { metrics, psnr: *psnr, diverged: outcome.diverged })
+}
