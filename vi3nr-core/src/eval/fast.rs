@@ -12,26 +12,38 @@ const P1: f32 = 1.570_312_5;
 const P2: f32 = 4.837_513e-4;
 const P3: f32 = 7.549_79e-8;
 
-/// `sin x` and `cos x` by quadrant.
-fn sin_quadrant(x: f32, shift: i32) -> f32 {
+/// Nearest multiple `k` of π/2 (as `x·2/π + 1.5·2²³`, whose low bits hold `k mod 4`) and the
+/// remainder `x − k·π/2` in three exact steps.
+#[inline(always)]
+fn reduce(x: f32) -> (f32, u32) {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³
+    let y = x * core::f32::consts::FRAC_2_PI + MAGIC;
+    let k = y - MAGIC;
+    (((x - k * P1) - k * P2) - k * P3, y.to_bits())
+}
+
+#[inline(always)]
+fn sin_poly(r: f32, r2: f32) -> f32 {
+    r + r * r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))))
+}
+
+#[inline(always)]
+fn cos_poly(r2: f32) -> f32 {
+    1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0))))
+}
+
+/// `sin x` (`shift` 0) or `cos x` (`shift` 1) by quadrant.
+fn sin_quadrant(x: f32, shift: u32) -> f32 {
     if x.abs() > 6_400.0 || x.is_nan() {
         return if shift == 0 { libm::sinf(x) } else { libm::cosf(x) };
     }
-    let k = libm::roundf(x * core::f32::consts::FRAC_2_PI);
-    let r = ((x - k * P1) - k * P2) - k * P3;
+    let (r, q) = reduce(x);
     let r2 = r * r;
-    let quadrant = (k as i32).wrapping_add(shift) & 3;
-    let s = || {
-        r + r
-            * r2
-            * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))))
-    };
-    let c = || 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0))));
-    match quadrant {
-        0 => s(),
-        1 => c(),
-        2 => -s(),
-        _ => -c(),
+    match q.wrapping_add(shift) & 3 {
+        0 => sin_poly(r, r2),
+        1 => cos_poly(r2),
+        2 => -sin_poly(r, r2),
+        _ => -cos_poly(r2),
     }
 }
 
@@ -40,29 +52,17 @@ pub fn sin(x: f32) -> f32 {
     sin_quadrant(x, 0)
 }
 
+/// Fast `cos x` in f32.
+pub fn cos(x: f32) -> f32 {
+    sin_quadrant(x, 1)
+}
+
 /// Fast `(sin x, cos x)` in f32, sharing the argument reduction.
 pub fn sin_cos(x: f32) -> (f32, f32) {
     if x.abs() > 6_400.0 || x.is_nan() {
         return (libm::sinf(x), libm::cosf(x));
     }
-    let k = libm::roundf(x * core::f32::consts::FRAC_2_PI);
-    let r = ((x - k * P1) - k * P2) - k * P3;
-    let r2 = r * r;
-    let s = r + r
-        * r2
-        * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362_880.0))));
-    let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0))));
-    match (k as i32) & 3 {
-        0 => (s, c),
-        1 => (c, -s),
-        2 => (-s, -c),
-        _ => (-c, s),
-    }
-}
-
-/// Fast `cos x` in f32.
-pub fn cos(x: f32) -> f32 {
-    sin_quadrant(x, 1)
+    sin_cos_lanes(x)
 }
 
 /// An activation with its parameters converted to f32 once per layer, for fast evaluation
@@ -126,7 +126,39 @@ impl FastAct {
     }
 }
 
+/// Branch-free `(sin x, cos x)`: the quadrant is selected by bit operations, so loops over
+/// it vectorise. Valid for |x| < 6,400 (the callers' fallback covers the rest; the trainer's
+/// slice loops use it unguarded, where pre-activations are far smaller).
+#[inline(always)]
+fn sin_cos_lanes(x: f32) -> (f32, f32) {
+    let (r, q) = reduce(x);
+    let r2 = r * r;
+    let (s, c) = (sin_poly(r, r2), cos_poly(r2));
+    let odd = q & 1 != 0;
+    let (s, c) = (if odd { c } else { s }, if odd { s } else { c });
+    (f32::from_bits(s.to_bits() ^ ((q & 2) << 30)), f32::from_bits(c.to_bits() ^ ((q.wrapping_add(1) & 2) << 30)))
+}
+
 impl FastAct {
+    /// `z ← f(z)` over a slice (vectorised for sine).
+    pub fn apply(self, z: &mut [f32]) {
+        match self {
+            FastAct::Sine(w) => z.iter_mut().for_each(|z| *z = sin_cos_lanes(w * *z).0),
+            _ => z.iter_mut().for_each(|z| *z = self.eval(*z)),
+        }
+    }
+
+    /// `z ← f(z)`, `d ← f'(z)` over slices of equal length (vectorised for sine).
+    pub fn apply_with_derivative(self, z: &mut [f32], d: &mut [f32]) {
+        match self {
+            FastAct::Sine(w) => z.iter_mut().zip(d).for_each(|(z, d)| {
+                let (s, c) = sin_cos_lanes(w * *z);
+                (*z, *d) = (s, w * c);
+            }),
+            _ => z.iter_mut().zip(d).for_each(|(z, d)| (*z, *d) = self.eval_with_derivative(*z)),
+        }
+    }
+
     /// `(f(z), f'(z))`.
     #[inline]
     pub fn eval_with_derivative(self, z: f32) -> (f32, f32) {
@@ -211,5 +243,14 @@ mod tests {
                 .max((c - libm::cos(f64::from(x))).abs());
         }
         assert!(worst < 3e-7, "max error {worst:e} over |x| ≤ 6,340");
+    }
+
+    #[test]
+    fn every_form_agrees() {
+        for i in -200_000..=200_000 {
+            let x = i as f32 * 0.031_7;
+            let (s, c) = super::sin_cos(x);
+            assert_eq!((s, c), (super::sin(x), super::cos(x)), "x = {x}");
+        }
     }
 }

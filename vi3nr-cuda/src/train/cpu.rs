@@ -158,21 +158,16 @@ fn forward(
         z.resize(rows * s.fan_out, 0.0);
         matmul(&input[l], &params[s.w..s.b], z, rows, s.fan_in, s.fan_out, true);
         let bias = &params[s.b..s.b + s.fan_out];
-        if l + 1 == layers {
-            for row in z.chunks_exact_mut(s.fan_out) {
-                row.iter_mut().zip(bias).for_each(|(z, b)| *z += b);
-            }
-        } else if train {
-            let d = &mut ws.d[l];
-            d.resize(rows * s.fan_out, 0.0);
-            for (row, drow) in z.chunks_exact_mut(s.fan_out).zip(d.chunks_exact_mut(s.fan_out)) {
-                for ((z, d), b) in row.iter_mut().zip(drow).zip(bias) {
-                    (*z, *d) = act.eval_with_derivative(*z + b);
-                }
-            }
-        } else {
-            for row in z.chunks_exact_mut(s.fan_out) {
-                row.iter_mut().zip(bias).for_each(|(z, b)| *z = act.eval(*z + b));
+        for row in z.chunks_exact_mut(s.fan_out) {
+            row.iter_mut().zip(bias).for_each(|(z, b)| *z += b);
+        }
+        if l + 1 < layers {
+            if train {
+                let d = &mut ws.d[l];
+                d.resize(rows * s.fan_out, 0.0);
+                act.apply_with_derivative(z, d);
+            } else {
+                act.apply(z);
             }
         }
     }
