@@ -46,3 +46,22 @@ fn fit_export_evaluate() {
         assert!(p >= f32_psnr - slack, "{}: {p:.2} dB vs f32 {f32_psnr:.2} dB", format.name());
     }
 }
+
+#[test]
+fn fourier_features_export_and_evaluate_like_the_trainer() {
+    let signal = Signal::bundled();
+    let mut mlp = InitScheme::PyTorch.init(&[16, 32, 3], Act::Relu, 4).unwrap();
+    mlp.fourier = vi3nr_cuda::fitting::fourier_frequencies(8, 2, 3.0, 4);
+    let inputs = mlp.encode(&signal.coords);
+    let mut cpu = CpuBackend::new(mlp, &inputs, &signal.values, Adam::with_lr(1e-3), 2).unwrap();
+    let options = FitOptions { steps: 100, batch: Batch::Random(1024), eval_every: 50 };
+    let out = fit(&mut cpu, &inputs, &signal.values, &options, &mut |_| {}).unwrap();
+    let mut trained = vec![0.0f32; signal.values.len()];
+    cpu.predict(&inputs, &mut trained).unwrap();
+    let bytes = out.mlp.to_vi3(NumberFormat::F32).unwrap();
+    let model = Model::parse(bytes.bytes()).unwrap();
+    assert_eq!((model.in_dim, model.n_freq()), (2, 8));
+    let rendered = render(&model, &signal.coords).unwrap();
+    let worst = rendered.iter().zip(&trained).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-3, "f32 export with Fourier features vs trainer: {worst:e}");
+}

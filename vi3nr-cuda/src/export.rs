@@ -39,8 +39,9 @@ impl AlignedBytes {
     }
 }
 
-/// A fully connected network: `widths[0]` inputs, one activation on every hidden layer, a
-/// linear output, then an affine map per output.
+/// A fully connected network: an optional Fourier-feature encoding of the coordinates,
+/// `widths[0]` network inputs, one activation on every hidden layer, a linear output, then an
+/// affine map per output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mlp {
     /// Layer widths, input first.
@@ -53,6 +54,9 @@ pub struct Mlp {
     pub biases: Vec<Vec<f32>>,
     /// `(scale, offset)` per output.
     pub affine: Vec<[f32; 2]>,
+    /// Fourier frequencies (cycles per unit), `widths[0] / 2` rows of the coordinate dimension;
+    /// the network sees `[sin 2πf·x…, cos 2πf·x…]`. Empty: raw coordinates.
+    pub fourier: Vec<f32>,
 }
 
 impl Mlp {
@@ -65,10 +69,23 @@ impl Mlp {
         pytorch_bias: bool,
         seed: u64,
     ) -> Result<Self, Error> {
+        Self::vi3nr_for(widths, act, sigma_p, pytorch_bias, seed, InputStats::uniform(-1.0, 1.0))
+    }
+
+    /// [`Mlp::vi3nr`] for network inputs with the given statistics (Fourier features: mean 0,
+    /// variance 1/2).
+    pub fn vi3nr_for(
+        widths: &[usize],
+        act: Act,
+        sigma_p: SigmaP,
+        pytorch_bias: bool,
+        seed: u64,
+        input: InputStats,
+    ) -> Result<Self, Error> {
         let plan = Plan::<{ model::MAX_LAYERS }>::new(&PlanSpec {
             widths,
             activations: &[act],
-            input: &[InputStats::uniform(-1.0, 1.0)],
+            input: &[input],
             sigma_p,
             pytorch_bias,
             solve: SolveOptions::default(),
@@ -85,12 +102,54 @@ impl Mlp {
             biases.push(b);
         }
         let out = widths[widths.len() - 1];
-        Ok(Mlp { widths: widths.to_vec(), act, weights, biases, affine: vec![[1.0, 0.0]; out] })
+        Ok(Mlp {
+            widths: widths.to_vec(),
+            act,
+            weights,
+            biases,
+            affine: vec![[1.0, 0.0]; out],
+            fourier: Vec::new(),
+        })
     }
 
-    /// The network output at `x` in f64 with the exact activation (affine map included).
+    /// Dimension of the coordinates the network takes (before any encoding).
+    pub fn coord_dim(&self) -> usize {
+        if self.fourier.is_empty() {
+            self.widths[0]
+        } else {
+            self.fourier.len() / (self.widths[0] / 2).max(1)
+        }
+    }
+
+    /// The network inputs for `coords` (n × coord_dim): the coordinates, or their Fourier features.
+    pub fn encode(&self, coords: &[f32]) -> Vec<f32> {
+        if self.fourier.is_empty() {
+            return coords.to_vec();
+        }
+        let m = self.widths[0] / 2;
+        let mut out = Vec::with_capacity(coords.len() / self.coord_dim() * 2 * m);
+        for x in coords.chunks_exact(self.coord_dim()) {
+            let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+            out.extend(self.features(&x).into_iter().map(|v| v as f32));
+        }
+        out
+    }
+
+    fn features(&self, x: &[f64]) -> Vec<f64> {
+        let turns: Vec<f64> = self
+            .fourier
+            .chunks_exact(x.len())
+            .map(|f| {
+                std::f64::consts::TAU * f.iter().zip(x).map(|(&f, x)| f64::from(f) * x).sum::<f64>()
+            })
+            .collect();
+        turns.iter().map(|t| t.sin()).chain(turns.iter().map(|t| t.cos())).collect()
+    }
+
+    /// The network output at coordinates `x` in f64 with the exact activation (encoding and
+    /// affine map included).
     pub fn forward_f64(&self, x: &[f64]) -> Vec<f64> {
-        let mut a = x.to_vec();
+        let mut a = if self.fourier.is_empty() { x.to_vec() } else { self.features(x) };
         let last = self.weights.len() - 1;
         for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             let fan_in = a.len();
@@ -114,7 +173,7 @@ impl Mlp {
         self.affine = vec![[1.0, 0.0]; out];
         let mut lo = vec![f64::INFINITY; out];
         let mut hi = vec![f64::NEG_INFINITY; out];
-        for x in points.chunks_exact(self.widths[0]) {
+        for x in points.chunks_exact(self.coord_dim()) {
             for (k, y) in self.forward_f64(x).into_iter().enumerate() {
                 lo[k] = lo[k].min(y);
                 hi[k] = hi[k].max(y);
@@ -129,9 +188,6 @@ impl Mlp {
     /// The network of a parsed model with its weights dequantised to f32. The model must use
     /// raw coordinates, one activation on every hidden layer and an identity output.
     pub fn from_model(model: &Model<'_>) -> Result<Mlp, String> {
-        if model.n_freq() > 0 {
-            return Err("Fourier-encoded models cannot be converted yet".into());
-        }
         let last = model.layers.len() - 1;
         let act = match model.layers.first().and_then(|l| l.act) {
             Some(act) if last > 0 => act,
@@ -140,7 +196,7 @@ impl Mlp {
         if model.layers.iter().enumerate().any(|(i, l)| l.act != (i != last).then_some(act)) {
             return Err("mixed activations or an activation on the output are not supported".into());
         }
-        let mut widths = vec![model.in_dim];
+        let mut widths = vec![model.layers[0].fan_in];
         let mut weights = Vec::new();
         let mut biases = Vec::new();
         for (i, l) in model.layers.iter().enumerate() {
@@ -168,7 +224,14 @@ impl Mlp {
             weights.push(w);
             biases.push(b);
         }
-        Ok(Mlp { widths, act, weights, biases, affine: model.affine.to_vec() })
+        Ok(Mlp {
+            widths,
+            act,
+            weights,
+            biases,
+            affine: model.affine.to_vec(),
+            fourier: model.fourier.to_vec(),
+        })
     }
 
     /// Encodes the network in `format`.
@@ -189,8 +252,8 @@ impl Mlp {
             .collect();
         let spec = ModelSpec {
             format,
-            in_dim: self.widths[0],
-            fourier: &[],
+            in_dim: self.coord_dim(),
+            fourier: &self.fourier,
             affine: &self.affine,
             layers: &layers,
         };
@@ -237,7 +300,7 @@ pub fn evaluator_psnr(
     let mut mlp = mlp.clone();
     mlp.normalise_outputs(points);
     let exact: Vec<f64> =
-        points.chunks_exact(mlp.widths[0]).flat_map(|x| mlp.forward_f64(x)).collect();
+        points.chunks_exact(mlp.coord_dim()).flat_map(|x| mlp.forward_f64(x)).collect();
     let points32: Vec<f32> = points.iter().map(|&x| x as f32).collect();
     let run = |format| -> Result<Vec<f64>, ModelError> {
         let bytes = mlp.to_vi3(format)?;

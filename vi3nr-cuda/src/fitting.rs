@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vi3nr_core::Act;
+use vi3nr_core::init::InputStats;
 use vi3nr_core::model::{Model, NumberFormat};
 
 /// Where training runs.
@@ -51,6 +52,19 @@ pub struct FitConfig {
     pub precision: NumberFormat,
     /// Output directory.
     pub out: PathBuf,
+    /// Fourier-feature encoding: `(m, scale)` draws `m` frequencies from N(0, scale²) per
+    /// coordinate (Tancik et al. 2020); `None` feeds raw coordinates.
+    pub fourier: Option<(usize, f32)>,
+}
+
+/// `m` Gaussian random frequency rows of `dim` values with standard deviation `scale`.
+pub fn fourier_frequencies(m: usize, dim: usize, scale: f32, seed: u64) -> Vec<f32> {
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use rand_xoshiro::rand_core::SeedableRng;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xF0F0_F0F0);
+    let mut freqs = vec![0.0f32; m * dim];
+    vi3nr_core::init::sample_normal(f64::from(scale), &mut freqs, &mut rng);
+    freqs
 }
 
 /// What a fit did, for the command line and `compare`.
@@ -119,10 +133,18 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     };
     std::fs::create_dir_all(&config.out)
         .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
-    let mut widths = vec![signal.in_dim()];
+    let (first, input) = match config.fourier {
+        Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
+        None => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
+    };
+    let mut widths = vec![first];
     widths.extend(&config.hidden);
     widths.push(signal.out_dim());
-    let mlp = config.init.init(&widths, config.act, config.seed)?;
+    let mut mlp = config.init.init_for(&widths, config.act, config.seed, input)?;
+    if let Some((m, scale)) = config.fourier {
+        mlp.fourier = fourier_frequencies(m, signal.in_dim(), scale, config.seed);
+    }
+    let inputs = mlp.encode(&signal.coords);
     let mut backend: Box<dyn Backend> = match config.device {
         Device::Cuda => {
             return Err(
@@ -130,19 +152,13 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             );
         }
         Device::Auto | Device::Cpu => Box::new(
-            CpuBackend::new(
-                mlp,
-                &signal.coords,
-                &signal.values,
-                Adam::with_lr(config.lr),
-                config.seed,
-            )
-            .map_err(|e| e.to_string())?,
+            CpuBackend::new(mlp, &inputs, &signal.values, Adam::with_lr(config.lr), config.seed)
+                .map_err(|e| e.to_string())?,
         ),
     };
     let batch = config.batch.map_or(Batch::Full, Batch::Random);
     let options = FitOptions { steps: config.steps, batch, eval_every: (config.steps / 50).max(1) };
-    let outcome = fit(backend.as_mut(), &signal.coords, &signal.values, &options, on_eval)
+    let outcome = fit(backend.as_mut(), &inputs, &signal.values, &options, on_eval)
         .map_err(|e| e.to_string())?;
 
     // Export at every precision (PSNR for the metrics), write the chosen one.
@@ -180,6 +196,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "init": config.init.name(),
             "sigma_p": match config.init { InitScheme::Vi3nr(s) => format!("{s:?}"), _ => "-".into() },
             "widths": widths,
+            "fourier": config.fourier.map(|(m, scale)| json!({"frequencies": m, "scale": scale})),
             "steps": config.steps,
             "lr": config.lr,
             "batch": config.batch,

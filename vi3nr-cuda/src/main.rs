@@ -101,6 +101,24 @@ struct FitArgs {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Fourier-feature input encoding: M frequencies per coordinate drawn from N(0, SCALE²)
+    /// (SCALE defaults to 10), e.g. --fourier 64:10.
+    #[arg(long)]
+    fourier: Option<String>,
+}
+
+/// Parses `--fourier M[:SCALE]`.
+fn parse_fourier(spec: &str) -> Result<(usize, f32), String> {
+    let bad = || {
+        format!("--fourier: expected M[:SCALE] with M ≥ 1 and SCALE finite and > 0, got {spec:?}")
+    };
+    let (m, scale) = spec.split_once(':').unwrap_or((spec, "10"));
+    let m: usize = m.trim().parse().map_err(|_| bad())?;
+    let scale: f32 = scale.trim().parse().map_err(|_| bad())?;
+    if m == 0 || m > 2048 || !(scale.is_finite() && scale > 0.0) {
+        return Err(bad());
+    }
+    Ok((m, scale))
 }
 
 #[derive(Args)]
@@ -431,6 +449,7 @@ fn fit(args: &FitArgs) -> ExitCode {
             device,
             precision: args.precision,
             out: args.out.clone(),
+            fourier: args.fourier.as_deref().map(parse_fourier).transpose()?,
         };
         let (bar, mut report) = progress(args.steps);
         let summary = fitting::run(&config, &mut report);

@@ -136,7 +136,10 @@ fn sin_cos_lanes(x: f32) -> (f32, f32) {
     let (s, c) = (sin_poly(r, r2), cos_poly(r2));
     let odd = q & 1 != 0;
     let (s, c) = (if odd { c } else { s }, if odd { s } else { c });
-    (f32::from_bits(s.to_bits() ^ ((q & 2) << 30)), f32::from_bits(c.to_bits() ^ ((q.wrapping_add(1) & 2) << 30)))
+    (
+        f32::from_bits(s.to_bits() ^ ((q & 2) << 30)),
+        f32::from_bits(c.to_bits() ^ ((q.wrapping_add(1) & 2) << 30)),
+    )
 }
 
 impl FastAct {

@@ -127,7 +127,10 @@ impl CpuBackend {
         values: &[f32],
     ) -> Result<(f32, Vec<f32>), TrainError> {
         let rows = coords.len() / self.in_dim;
-        if !coords.len().is_multiple_of(self.in_dim) || values.len() != rows * self.out_dim || rows == 0 {
+        if !coords.len().is_multiple_of(self.in_dim)
+            || values.len() != rows * self.out_dim
+            || rows == 0
+        {
             return Err(TrainError("gradient: coordinates and values disagree".into()));
         }
         let ws = &mut self.workspaces[0];

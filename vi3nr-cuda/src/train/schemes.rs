@@ -13,7 +13,7 @@ use crate::export::Mlp;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use vi3nr_core::Act;
-use vi3nr_core::init::{self, SigmaP};
+use vi3nr_core::init::{self, InputStats, SigmaP};
 
 /// An initialisation scheme.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,10 +39,24 @@ impl InitScheme {
         }
     }
 
-    /// A network of `widths` with `act` on its hidden layers, initialised by this scheme.
+    /// A network of `widths` with `act` on its hidden layers, initialised by this scheme, for
+    /// coordinates uniform on [−1, 1].
     pub fn init(&self, widths: &[usize], act: Act, seed: u64) -> Result<Mlp, String> {
+        self.init_for(widths, act, seed, InputStats::uniform(-1.0, 1.0))
+    }
+
+    /// [`InitScheme::init`] for network inputs with the given statistics (used by VI3NR's
+    /// first layer; the baselines ignore them).
+    pub fn init_for(
+        &self,
+        widths: &[usize],
+        act: Act,
+        seed: u64,
+        input: InputStats,
+    ) -> Result<Mlp, String> {
         if let InitScheme::Vi3nr(sigma_p) = *self {
-            return Mlp::vi3nr(widths, act, sigma_p, true, seed).map_err(|e| e.to_string());
+            return Mlp::vi3nr_for(widths, act, sigma_p, true, seed, input)
+                .map_err(|e| e.to_string());
         }
         if widths.len() < 2 || widths.contains(&0) {
             return Err("a network needs at least two nonzero widths".into());
@@ -73,6 +87,13 @@ impl InitScheme {
             biases.push(b);
         }
         let out = widths[widths.len() - 1];
-        Ok(Mlp { widths: widths.to_vec(), act, weights, biases, affine: vec![[1.0, 0.0]; out] })
+        Ok(Mlp {
+            widths: widths.to_vec(),
+            act,
+            weights,
+            biases,
+            affine: vec![[1.0, 0.0]; out],
+            fourier: Vec::new(),
+        })
     }
 }
