@@ -601,7 +601,20 @@ fn compare_cmd(args: &CompareArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Restores the default SIGPIPE disposition, so `vi3nr inspect m.vi3 | head` ends quietly
+/// like other Unix tools instead of panicking on a closed pipe.
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE and no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    default_sigpipe();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Init(args) => init(args),
