@@ -101,15 +101,20 @@ impl Mlp {
             weights.push(w);
             biases.push(b);
         }
+        Ok(Mlp::new(widths, act, weights, biases))
+    }
+
+    /// A network on raw coordinates with the identity affine map.
+    pub fn new(widths: &[usize], act: Act, weights: Vec<Vec<f32>>, biases: Vec<Vec<f32>>) -> Self {
         let out = widths[widths.len() - 1];
-        Ok(Mlp {
+        Mlp {
             widths: widths.to_vec(),
             act,
             weights,
             biases,
             affine: vec![[1.0, 0.0]; out],
             fourier: Vec::new(),
-        })
+        }
     }
 
     /// Dimension of the coordinates the network takes (before any encoding).

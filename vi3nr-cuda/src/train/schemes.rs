@@ -86,14 +86,6 @@ impl InitScheme {
             weights.push(w);
             biases.push(b);
         }
-        let out = widths[widths.len() - 1];
-        Ok(Mlp {
-            widths: widths.to_vec(),
-            act,
-            weights,
-            biases,
-            affine: vec![[1.0, 0.0]; out],
-            fourier: Vec::new(),
-        })
+        Ok(Mlp::new(widths, act, weights, biases))
     }
 }
