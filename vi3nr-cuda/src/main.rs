@@ -461,14 +461,18 @@ fn fit(args: &FitArgs) -> ExitCode {
     match run() {
         Ok(summary) => {
             let m = &summary.metrics;
+            let per_format: Vec<String> = ["f32", "f16", "q15", "i8"]
+                .iter()
+                .map(|f| format!("{f} {:.2}", m["final_psnr"][f].as_f64().unwrap_or(f64::NAN)))
+                .collect();
             println!(
-                "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} ({}); wrote {}",
+                "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} (dB per format: {}); wrote {}",
                 m["steps"],
                 m["train_seconds"].as_f64().unwrap_or(0.0),
                 m["steps_per_second"].as_f64().unwrap_or(0.0),
                 summary.psnr,
                 args.precision.name(),
-                m["final_psnr"],
+                per_format.join(", "),
                 args.out.display()
             );
             match summary.diverged {
