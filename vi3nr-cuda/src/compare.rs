@@ -82,7 +82,7 @@ pub fn run(
         .map_err(|e| e.to_string())?;
         let options = FitOptions {
             steps: config.steps,
-            batch: config.batch.map_or(Batch::Full, Batch::Random),
+            batch: Batch::for_signal(config.batch, signal.len()),
             eval_every: (config.steps / 10).max(1),
         };
         let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {})

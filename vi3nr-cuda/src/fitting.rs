@@ -156,7 +156,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
                 .map_err(|e| e.to_string())?,
         ),
     };
-    let batch = config.batch.map_or(Batch::Full, Batch::Random);
+    let batch = Batch::for_signal(config.batch, signal.len());
     let options = FitOptions { steps: config.steps, batch, eval_every: (config.steps / 50).max(1) };
     let outcome = fit(backend.as_mut(), &inputs, &signal.values, &options, on_eval)
         .map_err(|e| e.to_string())?;

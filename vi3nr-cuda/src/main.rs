@@ -86,7 +86,8 @@ struct FitArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f32,
-    /// Random minibatch size per step (default: the whole signal).
+    /// Random minibatch size per step (default: the whole signal up to 65,536 points, random
+    /// batches of 65,536 beyond).
     #[arg(long)]
     batch: Option<usize>,
     /// Seed of the initialisation and the minibatches.
@@ -158,7 +159,8 @@ struct CompareArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f32,
-    /// Random minibatch size per step (default: the whole signal).
+    /// Random minibatch size per step (default: the whole signal up to 65,536 points, random
+    /// batches of 65,536 beyond).
     #[arg(long)]
     batch: Option<usize>,
     /// Seed of every run.

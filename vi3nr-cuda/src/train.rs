@@ -33,6 +33,22 @@ pub struct Adam {
     pub eps: f32,
 }
 
+impl Batch {
+    /// Largest signal trained with full batches when no batch size is given.
+    pub const FULL_LIMIT: usize = 1 << 16;
+
+    /// `Random(size)` when a size is given; otherwise the full signal up to
+    /// [`Batch::FULL_LIMIT`] points, and random batches of that many beyond (a full batch of a
+    /// large photograph or a long recording would not fit in memory).
+    pub fn for_signal(size: Option<usize>, points: usize) -> Batch {
+        match size {
+            Some(n) => Batch::Random(n),
+            None if points <= Self::FULL_LIMIT => Batch::Full,
+            None => Batch::Random(Self::FULL_LIMIT),
+        }
+    }
+}
+
 impl Adam {
     /// PyTorch's defaults with the given learning rate.
     pub fn with_lr(lr: f32) -> Self {

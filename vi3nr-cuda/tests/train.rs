@@ -101,3 +101,10 @@ fn divergence_stops_and_keeps_the_last_good_model() {
     assert!(out.mlp.weights.iter().flatten().all(|w| w.is_finite()));
     assert!(out.steps < 50);
 }
+
+#[test]
+fn default_batch_is_full_for_small_signals_only() {
+    assert_eq!(Batch::for_signal(None, 10_880), Batch::Full);
+    assert_eq!(Batch::for_signal(None, 1 << 20), Batch::Random(Batch::FULL_LIMIT));
+    assert_eq!(Batch::for_signal(Some(512), 100), Batch::Random(512));
+}
