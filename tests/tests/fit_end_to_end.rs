@@ -14,7 +14,7 @@ fn fit_export_evaluate() {
     let signal = Signal::bundled();
     let widths = [2, 32, 32, 3];
     let mlp =
-        InitScheme::Vi3nr(SigmaP::Auto(None)).init(&widths, Act::Sine { omega: 30.0 }, 1).unwrap();
+        InitScheme::vi3nr(SigmaP::Auto(None)).init(&widths, Act::Sine { omega: 30.0 }, 1).unwrap();
     let mut cpu =
         CpuBackend::new(mlp, &signal.coords, &signal.values, Adam::with_lr(1e-3), 2).unwrap();
     let mut trained = vec![0.0f32; signal.values.len()];

@@ -3,7 +3,8 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use vi3nr_core::init::{
-    self, BiasInit, InputStats, Limit, Plan, PlanSpec, SigmaP, Solution, SolveOptions, Status,
+    self, BiasInit, BiasScheme, InputStats, Limit, Plan, PlanSpec, SigmaP, Solution, SolveOptions,
+    Status,
 };
 use vi3nr_core::{Act, Activation, Error, stats};
 
@@ -118,7 +119,8 @@ fn spec<'a>(widths: &'a [usize], acts: &'a [Act], input: &'a [InputStats]) -> Pl
         activations: acts,
         input,
         sigma_p: SigmaP::Auto(None),
-        pytorch_bias: false,
+        first_sigma: None,
+        bias: BiasScheme::Zero,
         solve: SolveOptions::default(),
     }
 }
@@ -163,7 +165,7 @@ fn plan_fallbacks_and_given_values() {
     let relu = [Act::Relu];
     let p = Plan::<4>::new(&spec(&[3, 16, 16, 1], &relu, &input)).unwrap();
     assert_eq!((p.status, p.sigma_p), (Status::Any, 1.0));
-    s.pytorch_bias = true;
+    s.bias = BiasScheme::PyTorch;
     let p = Plan::<4>::new(&s).unwrap();
     assert_eq!(p.layers[1].bias, BiasInit::Uniform { bound: 1.0 / 8.0 });
 }
@@ -223,4 +225,38 @@ fn sampling_has_the_planned_variance() {
     init::fill_bias(layer, &mut b, &mut rng).unwrap();
     assert!(b.iter().all(|&x| x == 0.0));
     assert_eq!(init::fill_bias(layer, &mut b[1..], &mut rng), Err(Error::SliceLength));
+}
+
+#[test]
+fn first_layer_spread_and_bias_budget() {
+    let input = [InputStats::uniform(-1.0, 1.0)];
+    let acts = [Act::Gaussian { a: 0.05 }];
+    let mut s = spec(&[2, 64, 64, 1], &acts, &input);
+    s.first_sigma = Some(0.3);
+    let p = Plan::<4>::new(&s).unwrap();
+    let (s0, sp) = (0.3, p.sigma_p);
+    assert_eq!(p.first_sigma, 0.3);
+    // Layer 0 spreads to σ_0; layer 1 sees f(z) with z ~ N(0, σ_0²) and brings it back to σ_p.
+    assert!((p.layers[0].gain2 - s0 * s0 * 3.0).abs() < 1e-12);
+    let m0 = stats::moments(&acts[0], s0).unwrap();
+    assert!((p.layers[1].gain2 - sp * sp / m0.f2).abs() < 1e-12 * p.layers[1].gain2);
+    assert!((p.layers[1].condition.unwrap() - sp * sp * m0.df2 / m0.f2).abs() < 1e-9);
+    let m = stats::moments(&acts[0], sp).unwrap();
+    assert!((p.layers[2].gain2 - sp * sp / m.f2).abs() < 1e-12 * p.layers[2].gain2);
+
+    // A fraction ρ of the variance goes to the bias; weights keep 1 − ρ.
+    s.bias = BiasScheme::Fraction(0.25);
+    let q = Plan::<4>::new(&s).unwrap();
+    for (a, b) in p.layers.iter().zip(&q.layers) {
+        assert!((b.gain2 - 0.75 * a.gain2).abs() < 1e-12 * a.gain2);
+    }
+    assert_eq!(q.layers[0].bias, BiasInit::Uniform { bound: (3.0f64 * 0.25).sqrt() * s0 });
+    assert_eq!(q.layers[2].bias, BiasInit::Uniform { bound: (3.0f64 * 0.25).sqrt() * sp });
+    for bad in [1.0, -0.1, f64::NAN] {
+        s.bias = BiasScheme::Fraction(bad);
+        assert!(Plan::<4>::new(&s).is_err(), "{bad}");
+    }
+    s.bias = BiasScheme::Zero;
+    s.first_sigma = Some(-1.0);
+    assert!(Plan::<4>::new(&s).is_err());
 }

@@ -50,7 +50,7 @@ pub const ACTIVATIONS: [Act; 4] = [
 pub fn runs() -> Vec<(Act, InitScheme)> {
     let mut runs = Vec::new();
     for act in ACTIVATIONS {
-        runs.push((act, InitScheme::Vi3nr(SigmaP::Auto(None))));
+        runs.push((act, InitScheme::vi3nr(SigmaP::Auto(None))));
         runs.push((act, InitScheme::Xavier));
         runs.push((act, InitScheme::PyTorch));
         if matches!(act, Act::Sine { .. }) {

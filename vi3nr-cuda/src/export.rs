@@ -4,7 +4,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use vi3nr_core::fixed;
-use vi3nr_core::init::{self, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
+use vi3nr_core::init::{self, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
 use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat, Weights};
 use vi3nr_core::{Act, Activation, Error};
 
@@ -39,6 +39,17 @@ impl AlignedBytes {
     }
 }
 
+/// The choices of a VI3NR initialisation beyond the activation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vi3nrOptions {
+    /// How σ_p is chosen.
+    pub sigma_p: SigmaP,
+    /// Spread of the first layer's pre-activations (`None`: σ_p).
+    pub first_sigma: Option<f64>,
+    /// Biases.
+    pub bias: BiasScheme,
+}
+
 /// A fully connected network: an optional Fourier-feature encoding of the coordinates,
 /// `widths[0]` network inputs, one activation on every hidden layer, a linear output, then an
 /// affine map per output.
@@ -61,7 +72,7 @@ pub struct Mlp {
 
 impl Mlp {
     /// VI3NR initialisation (uniform weights with the plan's bound; PyTorch-style biases when
-    /// `pytorch_bias`) for coordinates uniform on [−1, 1].
+    /// `pytorch_bias`, else zero) for coordinates uniform on [−1, 1], first layer at σ_p.
     pub fn vi3nr(
         widths: &[usize],
         act: Act,
@@ -69,7 +80,9 @@ impl Mlp {
         pytorch_bias: bool,
         seed: u64,
     ) -> Result<Self, Error> {
-        Self::vi3nr_for(widths, act, sigma_p, pytorch_bias, seed, InputStats::uniform(-1.0, 1.0))
+        let bias = if pytorch_bias { BiasScheme::PyTorch } else { BiasScheme::Zero };
+        let options = Vi3nrOptions { sigma_p, first_sigma: None, bias };
+        Self::vi3nr_for(widths, act, &options, seed, InputStats::uniform(-1.0, 1.0))
     }
 
     /// [`Mlp::vi3nr`] for network inputs with the given statistics (Fourier features: mean 0,
@@ -77,8 +90,7 @@ impl Mlp {
     pub fn vi3nr_for(
         widths: &[usize],
         act: Act,
-        sigma_p: SigmaP,
-        pytorch_bias: bool,
+        options: &Vi3nrOptions,
         seed: u64,
         input: InputStats,
     ) -> Result<Self, Error> {
@@ -86,8 +98,9 @@ impl Mlp {
             widths,
             activations: &[act],
             input: &[input],
-            sigma_p,
-            pytorch_bias,
+            sigma_p: options.sigma_p,
+            first_sigma: options.first_sigma,
+            bias: options.bias,
             solve: SolveOptions::default(),
         })?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);

@@ -194,7 +194,14 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "input": config.input.as_ref().map_or("bundled:chelsea_128.png".to_string(), |p| p.display().to_string()),
             "activation": config.act.to_string(),
             "init": config.init.name(),
-            "sigma_p": match config.init { InitScheme::Vi3nr(s) => format!("{s:?}"), _ => "-".into() },
+            "vi3nr": match config.init {
+                InitScheme::Vi3nr(o) => json!({
+                    "sigma_p": format!("{:?}", o.sigma_p),
+                    "first_sigma": o.first_sigma,
+                    "bias": format!("{:?}", o.bias),
+                }),
+                _ => Value::Null,
+            },
             "widths": widths,
             "fourier": config.fourier.map(|(m, scale)| json!({"frequencies": m, "scale": scale})),
             "steps": config.steps,

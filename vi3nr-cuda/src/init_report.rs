@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 use vi3nr_core::init::{
-    BiasInit, InputStats, Plan, PlanSpec, SigmaP, Solution, SolveOptions, solve_grid, solve_sigma_p,
+    BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, Solution, SolveOptions, solve_grid,
+    solve_sigma_p,
 };
 use vi3nr_core::{Act, Error};
 
@@ -56,7 +57,8 @@ pub fn build(
     widths: &[usize],
     input: &[InputStats],
     sigma: SigmaChoice,
-    pytorch_bias: bool,
+    bias: BiasScheme,
+    first_sigma: Option<f64>,
 ) -> Result<Report, Error> {
     let solve = SolveOptions::default();
     let solution = solve_sigma_p(&act, 1.0, &solve)?;
@@ -66,7 +68,8 @@ pub fn build(
         SigmaChoice::Value(v) => (SigmaP::Value(v), "given"),
     };
     let activations = [act];
-    let spec = PlanSpec { widths, activations: &activations, input, sigma_p, pytorch_bias, solve };
+    let spec =
+        PlanSpec { widths, activations: &activations, input, sigma_p, first_sigma, bias, solve };
     let plan = Plan::new(&spec)?;
     // The plan's own solve uses the hidden widths' ratio; report that verdict when it ran.
     let solution = plan.solution.unwrap_or(solution);
@@ -105,6 +108,7 @@ impl Report {
             "activation": self.act.to_string(),
             "widths": self.widths,
             "sigma_p": p.sigma_p,
+            "first_sigma": p.first_sigma,
             "method": self.method,
             "status": status(&self.solution),
             "solver": solver,
@@ -145,6 +149,9 @@ impl Report {
             "σ_p = {:.10} ({}), cond(σ_p) = {cond}, width ratio {:.4}",
             p.sigma_p, self.method, p.ratio
         );
+        if p.first_sigma != p.sigma_p {
+            let _ = writeln!(out, "first-layer spread σ_0 = {:.10}", p.first_sigma);
+        }
         let _ = writeln!(
             out,
             "{:>5} {:>7} {:>7} {:>12} {:>12} {:>12} {:>14} {:>12}",

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
-use vi3nr_core::init::SigmaP;
+use vi3nr_core::init::{BiasScheme, SigmaP};
 use vi3nr_core::model::{Model, NumberFormat};
 use vi3nr_cuda::compare::{self, CompareConfig};
-use vi3nr_cuda::export::AlignedBytes;
+use vi3nr_cuda::export::{AlignedBytes, Vi3nrOptions};
 use vi3nr_cuda::fitting::{self, Device, FitConfig};
 use vi3nr_cuda::init_report::{self, SigmaChoice};
 use vi3nr_cuda::signal::{self, Layout, Signal};
@@ -77,6 +77,12 @@ struct FitArgs {
     /// σ_p for --init vi3nr: auto, grid or a value.
     #[arg(long, default_value = "auto")]
     sigma_p: SigmaChoice,
+    /// For --init vi3nr: spread σ_0 of the first layer's pre-activations (default: σ_p).
+    #[arg(long, value_parser = positive_f64)]
+    first_sigma: Option<f64>,
+    /// For --init vi3nr: biases zero, pytorch, or a fraction ρ of the pre-activation variance.
+    #[arg(long, default_value = "pytorch", value_parser = parse_bias)]
+    bias: BiasScheme,
     /// Hidden layer widths.
     #[arg(long, value_delimiter = ',', default_value = "128,128,128")]
     hidden: Vec<usize>,
@@ -106,6 +112,26 @@ struct FitArgs {
     /// (SCALE defaults to 10), e.g. --fourier 64:10.
     #[arg(long)]
     fourier: Option<String>,
+}
+
+/// Parses `--bias zero|pytorch|ρ`.
+fn parse_bias(s: &str) -> Result<BiasScheme, String> {
+    match s {
+        "zero" => Ok(BiasScheme::Zero),
+        "pytorch" => Ok(BiasScheme::PyTorch),
+        v => match v.parse::<f64>() {
+            Ok(r) if (0.0..1.0).contains(&r) => Ok(BiasScheme::Fraction(r)),
+            _ => Err(format!("expected zero, pytorch or a fraction in [0, 1), got {v:?}")),
+        },
+    }
+}
+
+/// Parses a finite positive number.
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("expected a finite number > 0, got {s:?}")),
+    }
 }
 
 /// Parses `--fourier M[:SCALE]`.
@@ -192,9 +218,13 @@ struct InitArgs {
     /// Standard deviation of every input dimension (with --input-mean).
     #[arg(long, requires = "input_mean")]
     input_std: Option<f64>,
-    /// Biases U(±1/√fan_in) as PyTorch's nn.Linear (default: zero).
-    #[arg(long)]
-    pytorch_bias: bool,
+    /// Biases: zero, pytorch (U(±1/√fan_in)), or a fraction ρ of each layer's pre-activation
+    /// variance given to the bias (weights keep 1 − ρ).
+    #[arg(long, default_value = "zero", value_parser = parse_bias)]
+    bias: BiasScheme,
+    /// Spread σ_0 of the first layer's pre-activations (default: σ_p).
+    #[arg(long, value_parser = positive_f64)]
+    first_sigma: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -259,7 +289,8 @@ fn init(args: &InitArgs) -> Result<(), String> {
         &args.layers,
         &[input],
         args.sigma_p,
-        args.pytorch_bias,
+        args.bias,
+        args.first_sigma,
     )
     .map_err(|e| e.to_string())?;
     if args.json {
@@ -384,15 +415,23 @@ fn check_hyper(steps: u64, lr: f32, batch: Option<usize>, hidden: &[usize]) -> R
     Ok(())
 }
 
-fn scheme(init: InitName, sigma_p: SigmaChoice, act: Act) -> Result<InitScheme, String> {
-    Ok(match init {
-        InitName::Vi3nr => InitScheme::Vi3nr(match sigma_p {
-            SigmaChoice::Auto => SigmaP::Auto(None),
-            SigmaChoice::Value(v) => SigmaP::Value(v),
-            SigmaChoice::Grid => SigmaP::Value(
-                vi3nr_core::init::solve_grid(&act, 1.0).map_err(|e| e.to_string())?.sigma_p,
-            ),
+fn scheme(args: &FitArgs) -> Result<InitScheme, String> {
+    let sigma_p = match args.sigma_p {
+        SigmaChoice::Auto => SigmaP::Auto(None),
+        SigmaChoice::Value(v) => SigmaP::Value(v),
+        SigmaChoice::Grid => SigmaP::Value(
+            vi3nr_core::init::solve_grid(&args.activation, 1.0).map_err(|e| e.to_string())?.sigma_p,
+        ),
+    };
+    Ok(match args.init {
+        InitName::Vi3nr => InitScheme::Vi3nr(Vi3nrOptions {
+            sigma_p,
+            first_sigma: args.first_sigma,
+            bias: args.bias,
         }),
+        _ if args.first_sigma.is_some() => {
+            return Err("--first-sigma applies to --init vi3nr".into());
+        }
         InitName::Xavier => InitScheme::Xavier,
         InitName::Pytorch => InitScheme::PyTorch,
         InitName::Siren => InitScheme::Siren,
@@ -442,7 +481,7 @@ fn fit(args: &FitArgs) -> ExitCode {
         let config = FitConfig {
             input: args.input.clone(),
             act: args.activation,
-            init: scheme(args.init, args.sigma_p, args.activation)?,
+            init: scheme(args)?,
             hidden: args.hidden.clone(),
             steps: args.steps,
             lr: args.lr,

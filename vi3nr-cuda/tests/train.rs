@@ -27,7 +27,7 @@ fn gradient_matches_finite_differences() {
         Act::Sinc,
         Act::Wavelet { omega: 2.0, s: 1.0 },
     ] {
-        let mlp = InitScheme::Vi3nr(SigmaP::Value(0.7)).init(&[2, 6, 5, 1], act, 3).unwrap();
+        let mlp = InitScheme::vi3nr(SigmaP::Value(0.7)).init(&[2, 6, 5, 1], act, 3).unwrap();
         let mut cpu =
             CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
         let (loss, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();

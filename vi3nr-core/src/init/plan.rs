@@ -8,6 +8,16 @@
 //! - matrix `i ≥ 1` sees `f(z)` with `z ~ N(0, σ_p²)`: `gain² = σ_p² / E[f²]`;
 //! - `std = gain / √fan_in`, uniform bound `√3 · std`.
 //!
+//! The first layer's spread may differ from σ_p ([`PlanSpec::first_sigma`]): the first layer
+//! sets the network's frequency support (its inputs are 2–3 coordinates, not a wide layer),
+//! and squeezing it to σ_p removes high frequencies. Matrix 1 then sees `f(z)` with
+//! `z ~ N(0, σ_0²)`: `gain² = σ_p² / E[f²](σ_0)`, and its condition uses the moments at σ_0.
+//!
+//! Biases enter the variance budget, `Var(z) = fan_in·Var(W)·E[x²] + Var(b)`
+//! ([`BiasScheme`]): zero, PyTorch's default (outside the budget), or a fraction ρ of the
+//! pre-activation variance given to the bias (`U(±√(3ρ)·σ)`) with the weights' variance scaled
+//! by `1 − ρ` to keep the total.
+//!
 //! σ_p is given, or solved from the backward condition of the hidden-to-hidden matrices
 //! (their `fan_out / fan_in`, geometric mean if widths vary; 1 when there are none). When
 //! there is no root, or any σ_p works, the plan uses the fallback: the caller's value or the
@@ -92,6 +102,17 @@ impl Status {
     }
 }
 
+/// How biases start, and whether they take part of the variance budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BiasScheme {
+    /// All zero (the bias-free analysis of the paper).
+    Zero,
+    /// PyTorch's `nn.Linear` default `U(±1/√fan_in)`, not counted in the budget.
+    PyTorch,
+    /// A fraction ρ ∈ [0, 1) of each layer's pre-activation variance given to the bias.
+    Fraction(f64),
+}
+
 /// What a plan is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanSpec<'a, A> {
@@ -103,8 +124,10 @@ pub struct PlanSpec<'a, A> {
     pub input: &'a [InputStats],
     /// How σ_p is chosen.
     pub sigma_p: SigmaP,
-    /// Bias initialisation: `true` for PyTorch's default `U(±1/√fan_in)`, `false` for zero.
-    pub pytorch_bias: bool,
+    /// Spread σ_0 of the first layer's pre-activations; `None` uses σ_p.
+    pub first_sigma: Option<f64>,
+    /// Bias initialisation.
+    pub bias: BiasScheme,
     /// Options of the σ_p solve.
     pub solve: SolveOptions,
 }
@@ -124,8 +147,8 @@ pub struct LayerPlan {
     pub bound: f64,
     /// How the biases start.
     pub bias: BiasInit,
-    /// `cond(σ_p)` for this matrix's `fan_out/fan_in` and its input activation; `None` for
-    /// the first matrix, whose input is data.
+    /// The backward condition of this matrix (its `fan_out/fan_in`, the moments of its input
+    /// activation at that activation's spread); `None` for the first matrix, whose input is data.
     pub condition: Option<f64>,
 }
 
@@ -134,6 +157,8 @@ pub struct LayerPlan {
 pub struct Plan<const L: usize> {
     /// The σ_p the plan uses.
     pub sigma_p: f64,
+    /// The first layer's pre-activation spread σ_0 (σ_p unless given).
+    pub first_sigma: f64,
     /// Where σ_p came from.
     pub status: Status,
     /// The solver's answer, when it ran.
@@ -152,13 +177,14 @@ impl<const L: usize> Plan<L> {
     /// Builds and checks the plan.
     ///
     /// ```
-    /// use vi3nr_core::{Act, init::{InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status}};
+    /// use vi3nr_core::{Act, init::{BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status}};
     /// let plan = Plan::<8>::new(&PlanSpec {
     ///     widths: &[2, 256, 256, 256, 3],
     ///     activations: &[Act::gaussian(0.05)?],
     ///     input: &[InputStats::uniform(-1.0, 1.0)],
     ///     sigma_p: SigmaP::Auto(None),
-    ///     pytorch_bias: false,
+    ///     first_sigma: None,
+    ///     bias: BiasScheme::Zero,
     ///     solve: SolveOptions::default(),
     /// })?;
     /// assert_eq!(plan.status, Status::Root);
@@ -218,22 +244,38 @@ impl<const L: usize> Plan<L> {
                 }
             }
         };
-        let s2 = sigma_p * sigma_p;
+        let sigma_0 = positive(spec.first_sigma.unwrap_or(sigma_p), "first-layer σ")?;
+        let rho = match spec.bias {
+            BiasScheme::Fraction(r) if (0.0..1.0).contains(&r) => r,
+            BiasScheme::Fraction(_) => return Err(Error::NotPositive("bias fraction in [0, 1)")),
+            _ => 0.0,
+        };
         let mut layers = heapless::Vec::new();
         for i in 0..matrices {
             let (fan_in, fan_out) = (widths[i], widths[i + 1]);
+            // Spread of this layer's outputs, and of its inputs' pre-activations.
+            let sigma_out = if i == 0 { sigma_0 } else { sigma_p };
+            let sigma_in = if i == 1 { sigma_0 } else { sigma_p };
+            let target = sigma_out * sigma_out * (1.0 - rho);
             let (gain2, cond) = match i.checked_sub(1).and_then(act) {
-                None => (finite_ratio(s2, x2)?, None),
-                Some(a) => (
-                    hidden_gain2(a, sigma_p)?,
-                    Some(condition(a, sigma_p, fan_out as f64 / fan_in as f64)?),
-                ),
+                None => (finite_ratio(target, x2)?, None),
+                Some(a) => {
+                    let m = crate::stats::moments(a, sigma_in)?;
+                    let ratio = fan_out as f64 / fan_in as f64;
+                    (
+                        finite_ratio(target, m.f2)?,
+                        Some(finite_ratio(sigma_p * sigma_p * ratio * m.df2, m.f2)?),
+                    )
+                }
             };
             let std = libm::sqrt(gain2 / fan_in as f64);
-            let bias = if spec.pytorch_bias {
-                BiasInit::Uniform { bound: 1.0 / libm::sqrt(fan_in as f64) }
-            } else {
-                BiasInit::Zero
+            let bias = match spec.bias {
+                BiasScheme::Zero => BiasInit::Zero,
+                BiasScheme::PyTorch => BiasInit::Uniform { bound: 1.0 / libm::sqrt(fan_in as f64) },
+                BiasScheme::Fraction(_) if rho == 0.0 => BiasInit::Zero,
+                BiasScheme::Fraction(_) => {
+                    BiasInit::Uniform { bound: libm::sqrt(3.0 * rho) * sigma_out }
+                }
             };
             let layer = LayerPlan {
                 fan_in,
@@ -252,6 +294,15 @@ impl<const L: usize> Plan<L> {
             }
             _ => (None, None),
         };
-        Ok(Plan { sigma_p, status, solution, ratio, condition, gain2, layers })
+        Ok(Plan {
+            sigma_p,
+            first_sigma: sigma_0,
+            status,
+            solution,
+            ratio,
+            condition,
+            gain2,
+            layers,
+        })
     }
 }

@@ -1,25 +1,26 @@
 //! Initialisation schemes: VI3NR and the baselines users compare it with.
 //!
-//! Biases follow PyTorch's `nn.Linear` default, `U(±1/√fan_in)`, in every scheme (the
-//! reference VI3NR demo keeps them too); schemes differ in their weights:
-//! - `vi3nr`: the vi3nr-core plan for coordinates uniform on [−1, 1] (uniform weights with the
-//!   plan's bound);
+//! Biases follow PyTorch's `nn.Linear` default, `U(±1/√fan_in)`, in every baseline (the
+//! reference VI3NR demo keeps them too, and so does [`InitScheme::vi3nr`]); schemes differ in
+//! their weights:
+//! - `vi3nr`: the vi3nr-core plan for the network's inputs (uniform weights with the plan's
+//!   bound), with its first-layer spread and bias scheme;
 //! - `xavier`: Glorot uniform, bound `√(6/(fan_in + fan_out))`;
 //! - `pytorch`: `nn.Linear`'s default (Kaiming uniform with a = √5), bound `1/√fan_in`;
 //! - `siren`: SIREN's scheme (Sitzmann et al. 2020) for `sin(ω z)`: first layer `U(±1/fan_in)`,
 //!   later layers `U(±√(6/fan_in)/ω)`.
 
-use crate::export::Mlp;
+use crate::export::{Mlp, Vi3nrOptions};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use vi3nr_core::Act;
-use vi3nr_core::init::{self, InputStats, SigmaP};
+use vi3nr_core::init::{self, BiasScheme, InputStats, SigmaP};
 
 /// An initialisation scheme.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum InitScheme {
-    /// VI3NR with this choice of σ_p.
-    Vi3nr(SigmaP),
+    /// VI3NR with these choices.
+    Vi3nr(Vi3nrOptions),
     /// Glorot/Xavier uniform.
     Xavier,
     /// PyTorch's `nn.Linear` default.
@@ -29,6 +30,11 @@ pub enum InitScheme {
 }
 
 impl InitScheme {
+    /// VI3NR with this σ_p, the first layer at σ_p and PyTorch-style biases (the paper's demo).
+    pub fn vi3nr(sigma_p: SigmaP) -> Self {
+        InitScheme::Vi3nr(Vi3nrOptions { sigma_p, first_sigma: None, bias: BiasScheme::PyTorch })
+    }
+
     /// `vi3nr`, `xavier`, `pytorch` or `siren`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -54,9 +60,8 @@ impl InitScheme {
         seed: u64,
         input: InputStats,
     ) -> Result<Mlp, String> {
-        if let InitScheme::Vi3nr(sigma_p) = *self {
-            return Mlp::vi3nr_for(widths, act, sigma_p, true, seed, input)
-                .map_err(|e| e.to_string());
+        if let InitScheme::Vi3nr(options) = self {
+            return Mlp::vi3nr_for(widths, act, options, seed, input).map_err(|e| e.to_string());
         }
         if widths.len() < 2 || widths.contains(&0) {
             return Err("a network needs at least two nonzero widths".into());
