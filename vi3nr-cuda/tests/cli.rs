@@ -335,3 +335,40 @@ fn fit_rejects_bad_input_without_writing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn first_layer_spread_and_bias_flags() {
+    let v = json(&[
+        "init",
+        "-a",
+        "gaussian",
+        "--layers",
+        "2,32,32,1",
+        "--first-sigma",
+        "0.3",
+        "--bias",
+        "0.25",
+        "--json",
+    ]);
+    assert_eq!(v["first_sigma"].as_f64(), Some(0.3));
+    assert!((v["layers"][0]["gain2"].as_f64().unwrap() - 0.75 * 0.09 * 3.0).abs() < 1e-12);
+    assert_eq!(v["layers"][0]["bias"]["kind"], "uniform");
+    for args in [
+        &["init", "-a", "tanh", "--layers", "2,8,1", "--bias", "1.5"][..],
+        &["init", "-a", "tanh", "--layers", "2,8,1", "--first-sigma", "-1"],
+        &[
+            "fit",
+            "--init",
+            "xavier",
+            "--first-sigma",
+            "0.3",
+            "--steps",
+            "1",
+            "--out",
+            "/tmp/vi3nr-never",
+        ],
+    ] {
+        let out = vi3nr(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
