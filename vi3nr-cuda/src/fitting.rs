@@ -4,7 +4,7 @@
 //! into place, so an interrupted or failed run leaves no half-written file. A diverging run
 //! still writes the last good model and reports the divergence as an error.
 
-use crate::export::Mlp;
+use crate::export::{Mlp, Vi3nrOptions};
 use crate::report::{Curves, write_curves_png};
 use crate::signal::{self, Layout, Signal, atomic_write};
 use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, InitScheme, fit};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vi3nr_core::Act;
-use vi3nr_core::init::InputStats;
+use vi3nr_core::init::{InputStats, SigmaP};
 use vi3nr_core::model::{Model, NumberFormat};
 
 /// Where training runs.
@@ -55,6 +55,94 @@ pub struct FitConfig {
     /// Fourier-feature encoding: `(m, scale)` draws `m` frequencies from N(0, scale²) per
     /// coordinate (Tancik et al. 2020); `None` feeds raw coordinates.
     pub fourier: Option<(usize, f32)>,
+    /// Search σ_p and the first-layer spread by short trial fits (VI3NR only).
+    pub search: bool,
+}
+
+/// One candidate of the σ_p search and its held-out PSNR.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Hidden-layer σ_p.
+    pub sigma_p: f64,
+    /// First-layer spread σ_0.
+    pub first_sigma: f64,
+    /// PSNR on the held-out points after the trial (dB).
+    pub psnr: f64,
+}
+
+/// Multiples of the base σ_p (the backward root, or the activation's default) and of the
+/// first-layer spread tried by the search.
+const SIGMA_MULTIPLES: [f64; 4] = [0.5, 1.0, 2.0, 4.0];
+const FIRST_MULTIPLES: [f64; 3] = [1.0, 4.0, 16.0];
+
+/// Trial fits of every candidate (in parallel), each for `steps` steps on the points not held
+/// out (every 10th point is), scored by PSNR on the held-out points. The activation, learning
+/// rate, batch and seed come from `config`.
+pub fn search(
+    inputs: &[f32],
+    values: &[f32],
+    widths: &[usize],
+    config: &FitConfig,
+    options: &Vi3nrOptions,
+    input: InputStats,
+    steps: u64,
+) -> Result<Vec<Candidate>, String> {
+    let (i, o) = (widths[0], widths[widths.len() - 1]);
+    let n = values.len() / o;
+    let (mut train_x, mut train_y, mut held_x, mut held_y) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for p in 0..n {
+        let (x, y) = (&inputs[p * i..(p + 1) * i], &values[p * o..(p + 1) * o]);
+        if p % 10 == 9 {
+            held_x.extend_from_slice(x);
+            held_y.extend_from_slice(y);
+        } else {
+            train_x.extend_from_slice(x);
+            train_y.extend_from_slice(y);
+        }
+    }
+    let plan_sigma = vi3nr_core::init::Plan::<{ vi3nr_core::model::MAX_LAYERS }>::new(
+        &vi3nr_core::init::PlanSpec {
+            widths,
+            activations: &[config.act],
+            input: &[input],
+            sigma_p: options.sigma_p,
+            first_sigma: None,
+            bias: options.bias,
+            solve: vi3nr_core::init::SolveOptions::default(),
+        },
+    )
+    .map_err(|e| e.to_string())?
+    .sigma_p;
+    let grid: Vec<(f64, f64)> = SIGMA_MULTIPLES
+        .iter()
+        .flat_map(|&m| FIRST_MULTIPLES.iter().map(move |&f| (plan_sigma * m, plan_sigma * f)))
+        .collect();
+    let batch = Batch::for_signal(config.batch, train_y.len() / o);
+    grid.par_iter()
+        .map(|&(sigma_p, first_sigma)| {
+            let trial = Vi3nrOptions {
+                sigma_p: SigmaP::Value(sigma_p),
+                first_sigma: Some(first_sigma),
+                bias: options.bias,
+            };
+            let mlp = Mlp::vi3nr_for(widths, config.act, &trial, config.seed, input)
+                .map_err(|e| e.to_string())?;
+            let mut cpu =
+                CpuBackend::new(mlp, &train_x, &train_y, Adam::with_lr(config.lr), config.seed)
+                    .map_err(|e| e.to_string())?;
+            let options = FitOptions { steps, batch, eval_every: steps };
+            fit(&mut cpu, &train_x, &train_y, &options, &mut |_| {}).map_err(|e| e.to_string())?;
+            let mut out = vec![0.0f32; held_y.len()];
+            cpu.predict(&held_x, &mut out).map_err(|e| e.to_string())?;
+            let psnr = signal::psnr(&out, &held_y);
+            Ok(Candidate {
+                sigma_p,
+                first_sigma,
+                psnr: if psnr.is_finite() { psnr } else { f64::NEG_INFINITY },
+            })
+        })
+        .collect()
 }
 
 /// `m` Gaussian random frequency rows of `dim` values with standard deviation `scale`.
@@ -140,11 +228,49 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     let mut widths = vec![first];
     widths.extend(&config.hidden);
     widths.push(signal.out_dim());
-    let mut mlp = config.init.init_for(&widths, config.act, config.seed, input)?;
+    let mut init = config.init;
+    let mut frequencies = Vec::new();
     if let Some((m, scale)) = config.fourier {
-        mlp.fourier = fourier_frequencies(m, signal.in_dim(), scale, config.seed);
+        frequencies = fourier_frequencies(m, signal.in_dim(), scale, config.seed);
     }
-    let inputs = mlp.encode(&signal.coords);
+    let encoder = Mlp {
+        fourier: frequencies.clone(),
+        ..Mlp::new(&widths, config.act, Vec::new(), Vec::new())
+    };
+    let inputs = encoder.encode(&signal.coords);
+    let mut searched = Vec::new();
+    let mut search_seconds = 0.0;
+    if config.search {
+        let InitScheme::Vi3nr(options) = config.init else {
+            return Err("--sigma-p search applies to --init vi3nr".into());
+        };
+        let started = Instant::now();
+        let trial_steps = (config.steps / 100).max(10);
+        searched = search(&inputs, &signal.values, &widths, config, &options, input, trial_steps)?;
+        search_seconds = started.elapsed().as_secs_f64();
+        let best = searched
+            .iter()
+            .max_by(|a, b| a.psnr.total_cmp(&b.psnr))
+            .ok_or("the search produced no candidate")?;
+        init = InitScheme::Vi3nr(Vi3nrOptions {
+            sigma_p: SigmaP::Value(best.sigma_p),
+            first_sigma: Some(best.first_sigma),
+            bias: options.bias,
+        });
+        eprintln!(
+            "σ_p search ({} candidates × {trial_steps} steps, {search_seconds:.1} s), held-out PSNR:",
+            searched.len()
+        );
+        for c in &searched {
+            let mark = if std::ptr::eq(c, best) { "  ← chosen" } else { "" };
+            eprintln!(
+                "  σ_p {:<10.5} σ_0 {:<10.5} {:>7.2} dB{mark}",
+                c.sigma_p, c.first_sigma, c.psnr
+            );
+        }
+    }
+    let mut mlp = init.init_for(&widths, config.act, config.seed, input)?;
+    mlp.fourier = frequencies;
     let mut backend: Box<dyn Backend> = match config.device {
         Device::Cuda => {
             return Err(
@@ -194,7 +320,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "input": config.input.as_ref().map_or("bundled:chelsea_128.png".to_string(), |p| p.display().to_string()),
             "activation": config.act.to_string(),
             "init": config.init.name(),
-            "vi3nr": match config.init {
+            "vi3nr": match init {
                 InitScheme::Vi3nr(o) => json!({
                     "sigma_p": format!("{:?}", o.sigma_p),
                     "first_sigma": o.first_sigma,
@@ -212,6 +338,8 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "precision": config.precision.name(),
         },
         "signal": signal.layout.describe(),
+        "search": searched.iter().map(|c| json!({"sigma_p": c.sigma_p, "first_sigma": c.first_sigma, "heldout_psnr": c.psnr})).collect::<Vec<_>>(),
+        "search_seconds": search_seconds,
         "steps": outcome.steps,
         "wall_seconds": start.elapsed().as_secs_f64(),
         "train_seconds": outcome.train_seconds,

@@ -19,6 +19,8 @@ pub enum SigmaChoice {
     Grid,
     /// A given value.
     Value(f64),
+    /// Short trial fits around the root (`vi3nr fit` only).
+    Search,
 }
 
 impl std::str::FromStr for SigmaChoice {
@@ -27,9 +29,10 @@ impl std::str::FromStr for SigmaChoice {
         match s {
             "auto" => Ok(SigmaChoice::Auto),
             "grid" => Ok(SigmaChoice::Grid),
+            "search" => Ok(SigmaChoice::Search),
             v => match v.parse::<f64>() {
                 Ok(x) if x.is_finite() && x > 0.0 => Ok(SigmaChoice::Value(x)),
-                _ => Err(format!("expected auto, grid or a finite σ_p > 0, got {v:?}")),
+                _ => Err(format!("expected auto, grid, search or a finite σ_p > 0, got {v:?}")),
             },
         }
     }
@@ -65,6 +68,8 @@ pub fn build(
     let (sigma_p, method) = match sigma {
         SigmaChoice::Auto => (SigmaP::Auto(None), "auto"),
         SigmaChoice::Grid => (SigmaP::Value(solve_grid(&act, 1.0)?.sigma_p), "grid"),
+        // `vi3nr init` rejects `search` before building; a plan alone cannot search.
+        SigmaChoice::Search => (SigmaP::Auto(None), "auto"),
         SigmaChoice::Value(v) => (SigmaP::Value(v), "given"),
     };
     let activations = [act];

@@ -74,7 +74,8 @@ struct FitArgs {
     /// Initialisation scheme.
     #[arg(long, value_enum, default_value = "vi3nr")]
     init: InitName,
-    /// σ_p for --init vi3nr: auto, grid or a value.
+    /// σ_p for --init vi3nr: auto, grid, search (short trial fits of σ_p and the first-layer
+    /// spread around the root, picked on held-out points) or a value.
     #[arg(long, default_value = "auto")]
     sigma_p: SigmaChoice,
     /// For --init vi3nr: spread σ_0 of the first layer's pre-activations (default: σ_p).
@@ -283,6 +284,9 @@ fn parse_input(args: &InitArgs) -> Result<InputStats, String> {
 }
 
 fn init(args: &InitArgs) -> Result<(), String> {
+    if args.sigma_p == SigmaChoice::Search {
+        return Err("--sigma-p search trains trial networks: use it with vi3nr fit".into());
+    }
     let input = parse_input(args)?;
     let report = init_report::build(
         args.activation,
@@ -417,7 +421,7 @@ fn check_hyper(steps: u64, lr: f32, batch: Option<usize>, hidden: &[usize]) -> R
 
 fn scheme(args: &FitArgs) -> Result<InitScheme, String> {
     let sigma_p = match args.sigma_p {
-        SigmaChoice::Auto => SigmaP::Auto(None),
+        SigmaChoice::Auto | SigmaChoice::Search => SigmaP::Auto(None),
         SigmaChoice::Value(v) => SigmaP::Value(v),
         SigmaChoice::Grid => SigmaP::Value(
             vi3nr_core::init::solve_grid(&args.activation, 1.0).map_err(|e| e.to_string())?.sigma_p,
@@ -491,7 +495,11 @@ fn fit(args: &FitArgs) -> ExitCode {
             precision: args.precision,
             out: args.out.clone(),
             fourier: args.fourier.as_deref().map(parse_fourier).transpose()?,
+            search: args.sigma_p == SigmaChoice::Search,
         };
+        if config.search && args.init != InitName::Vi3nr {
+            return Err("--sigma-p search applies to --init vi3nr".into());
+        }
         let (bar, mut report) = progress(args.steps);
         let summary = fitting::run(&config, &mut report);
         if let Some(bar) = bar {

@@ -372,3 +372,50 @@ fn first_layer_spread_and_bias_flags() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn sigma_p_search_runs_trials_and_records_them() {
+    let dir = std::env::temp_dir().join(format!("vi3nr-search-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let run = vi3nr(&[
+        "fit",
+        "--sigma-p",
+        "search",
+        "--steps",
+        "20",
+        "--hidden",
+        "16,16",
+        "--batch",
+        "256",
+        "--out",
+        out,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("chosen"));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let search = metrics["search"].as_array().unwrap();
+    assert_eq!(search.len(), 12);
+    let best = search
+        .iter()
+        .map(|c| c["heldout_psnr"].as_f64().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(best.is_finite());
+    let _ = std::fs::remove_dir_all(&dir);
+    for args in [
+        &["init", "-a", "tanh", "--layers", "2,8,1", "--sigma-p", "search"][..],
+        &[
+            "fit",
+            "--init",
+            "xavier",
+            "--sigma-p",
+            "search",
+            "--steps",
+            "1",
+            "--out",
+            "/tmp/vi3nr-never",
+        ],
+    ] {
+        assert_eq!(vi3nr(args).status.code(), Some(2), "{args:?}");
+    }
+}
