@@ -1,10 +1,14 @@
 //! `vi3nr compare`: the same signal fitted once per initialisation scheme and activation, with
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
+use crate::export::Vi3nrOptions;
+use crate::fitting::{Device, FitConfig, search};
 use crate::signal::Signal;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
+use vi3nr_core::init::{BiasScheme, InputStats};
+use vi3nr_core::model::NumberFormat;
 
 /// Settings shared by every run of a comparison.
 #[derive(Debug, Clone)]
@@ -60,7 +64,41 @@ pub fn runs() -> Vec<(Act, InitScheme)> {
     runs
 }
 
-/// Fits `signal` once per run, calling `on_row` after each.
+/// One fit of `signal` for `steps` steps from `scheme`.
+fn one(
+    signal: &Signal,
+    widths: &[usize],
+    act: Act,
+    scheme: InitScheme,
+    steps: u64,
+    config: &CompareConfig,
+    label: &'static str,
+) -> Result<CompareRow, String> {
+    let mlp = scheme.init(widths, act, config.seed)?;
+    let mut cpu =
+        CpuBackend::new(mlp, &signal.coords, &signal.values, Adam::with_lr(config.lr), config.seed)
+            .map_err(|e| e.to_string())?;
+    let options = FitOptions {
+        steps,
+        batch: Batch::for_signal(config.batch, signal.len()),
+        eval_every: (steps / 10).max(1),
+    };
+    let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {})
+        .map_err(|e| e.to_string())?;
+    Ok(CompareRow {
+        act,
+        init: label,
+        psnr: out.evaluations.last().map_or(f64::NAN, |e| e.psnr),
+        best_psnr: out.evaluations.iter().map(|e| e.psnr).fold(f64::NAN, f64::max),
+        seconds: out.train_seconds,
+        diverged: out.diverged,
+    })
+}
+
+/// Fits `signal` once per run, calling `on_row` after each. Per activation, after the fixed
+/// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`, trial steps counted in `seconds`
+/// but not in its final steps), then the best baseline again with the search's trial steps
+/// added to its budget (`<scheme>+eq`, equal compute).
 pub fn run(
     signal: &Signal,
     config: &CompareConfig,
@@ -69,34 +107,77 @@ pub fn run(
     let mut widths = vec![signal.in_dim()];
     widths.extend(&config.hidden);
     widths.push(signal.out_dim());
-    let mut rows = Vec::new();
-    for (act, scheme) in runs() {
-        let mlp = scheme.init(&widths, act, config.seed)?;
-        let mut cpu = CpuBackend::new(
-            mlp,
-            &signal.coords,
-            &signal.values,
-            Adam::with_lr(config.lr),
-            config.seed,
-        )
-        .map_err(|e| e.to_string())?;
-        let options = FitOptions {
-            steps: config.steps,
-            batch: Batch::for_signal(config.batch, signal.len()),
-            eval_every: (config.steps / 10).max(1),
-        };
-        let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {})
-            .map_err(|e| e.to_string())?;
-        let row = CompareRow {
-            act,
-            init: scheme.name(),
-            psnr: out.evaluations.last().map_or(f64::NAN, |e| e.psnr),
-            best_psnr: out.evaluations.iter().map(|e| e.psnr).fold(f64::NAN, f64::max),
-            seconds: out.train_seconds,
-            diverged: out.diverged,
-        };
+    let mut rows: Vec<CompareRow> = Vec::new();
+    let mut emit = |row: CompareRow, rows: &mut Vec<CompareRow>| {
         on_row(&row);
         rows.push(row);
+    };
+    for act in ACTIVATIONS {
+        let mut baselines = Vec::new();
+        for (a, scheme) in runs().into_iter().filter(|(a, _)| *a == act) {
+            let row = one(signal, &widths, a, scheme, config.steps, config, scheme.name())?;
+            if !matches!(scheme, InitScheme::Vi3nr(_)) {
+                baselines.push((scheme, row.psnr));
+            }
+            emit(row, &mut rows);
+        }
+        // VI3NR searched.
+        let options = Vi3nrOptions {
+            sigma_p: SigmaP::Auto(None),
+            first_sigma: None,
+            bias: BiasScheme::PyTorch,
+        };
+        let trial_steps = (config.steps / 100).max(10);
+        let fit_config = FitConfig {
+            input: None,
+            act,
+            init: InitScheme::Vi3nr(options),
+            hidden: config.hidden.clone(),
+            steps: config.steps,
+            lr: config.lr,
+            batch: config.batch,
+            seed: config.seed,
+            device: Device::Cpu,
+            precision: NumberFormat::F32,
+            out: std::path::PathBuf::new(),
+            fourier: None,
+            search: true,
+        };
+        let started = std::time::Instant::now();
+        let input = InputStats::uniform(-1.0, 1.0);
+        let candidates = search(
+            &signal.coords,
+            &signal.values,
+            &widths,
+            &fit_config,
+            &options,
+            input,
+            trial_steps,
+        )?;
+        let search_seconds = started.elapsed().as_secs_f64();
+        let best =
+            candidates.iter().max_by(|a, b| a.psnr.total_cmp(&b.psnr)).ok_or("empty search")?;
+        let chosen = InitScheme::Vi3nr(Vi3nrOptions {
+            sigma_p: SigmaP::Value(best.sigma_p),
+            first_sigma: Some(best.first_sigma),
+            bias: BiasScheme::PyTorch,
+        });
+        let mut row = one(signal, &widths, act, chosen, config.steps, config, "vi3nr-search")?;
+        row.seconds += search_seconds;
+        emit(row, &mut rows);
+        // The best baseline with the search's trial steps (90 % of the points each) added.
+        let extra = (candidates.len() as f64 * trial_steps as f64 * 0.9).ceil() as u64;
+        if let Some(&(scheme, _)) = baselines.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+            let label = match scheme {
+                InitScheme::Xavier => "xavier+eq",
+                InitScheme::PyTorch => "pytorch+eq",
+                _ => "siren+eq",
+            };
+            emit(
+                one(signal, &widths, act, scheme, config.steps + extra, config, label)?,
+                &mut rows,
+            );
+        }
     }
     Ok(rows)
 }

@@ -419,3 +419,14 @@ fn sigma_p_search_runs_trials_and_records_them() {
         assert_eq!(vi3nr(args).status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn compare_json_has_every_row() {
+    let v = json(&["compare", "--steps", "10", "--hidden", "8", "--batch", "64", "--json"]);
+    let rows = v["rows"].as_array().unwrap();
+    // sine: vi3nr, xavier, pytorch, siren, search, equal compute; others one row fewer.
+    assert_eq!(rows.len(), 6 + 3 * 5);
+    assert!(rows.iter().any(|r| r["init"] == "vi3nr-search"));
+    assert!(rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")).count() == 4);
+    assert!(rows.iter().all(|r| r["psnr"].as_f64().unwrap().is_finite()));
+}
