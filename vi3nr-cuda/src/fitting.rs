@@ -179,7 +179,9 @@ pub fn render(model: &Model<'_>, coords: &[f32]) -> Result<Vec<f32>, String> {
 }
 
 /// The network as PyTorch `nn.Sequential` weights: linear layers at even indices
-/// (`0.weight`, `0.bias`, `2.weight`, …), activations between them.
+/// (`0.weight`, `0.bias`, `2.weight`, …), activations between them; metadata `format`,
+/// `activation`, `widths`, and for Fourier-encoded inputs `fourier_shape` (m,dim) and
+/// `fourier_frequencies` (row-major, cycles per unit).
 pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
     use safetensors::tensor::{Dtype, TensorView};
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -197,13 +199,20 @@ pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let widths: Vec<String> = mlp.widths.iter().map(|w| w.to_string()).collect();
-    let metadata = [
+    let mut metadata: std::collections::HashMap<String, String> = [
         ("format".to_string(), "vi3nr".to_string()),
         ("activation".to_string(), mlp.act.to_string()),
         ("widths".to_string(), widths.join(",")),
     ]
     .into_iter()
     .collect();
+    if !mlp.fourier.is_empty() {
+        // The encoding is not a module of the Sequential: its frequencies travel as metadata.
+        let freqs: Vec<String> = mlp.fourier.iter().map(|f| f.to_string()).collect();
+        metadata
+            .insert("fourier_shape".into(), format!("{},{}", mlp.widths[0] / 2, mlp.coord_dim()));
+        metadata.insert("fourier_frequencies".into(), freqs.join(","));
+    }
     safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
