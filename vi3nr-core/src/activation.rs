@@ -65,6 +65,12 @@ pub trait Activation {
     fn default_sigma_p(&self) -> f64 {
         1.0
     }
+    /// A recommended spread σ_0 of the first layer's pre-activations for inputs of fan-in
+    /// `fan_in` and mean square `input_second_moment`; `None` keeps σ_p (the textbook plan).
+    fn default_first_sigma(&self, fan_in: usize, input_second_moment: f64) -> Option<f64> {
+        let _ = (fan_in, input_second_moment);
+        None
+    }
     /// The exact moments for `z ~ N(0, σ²)`, when known; `None` means "integrate numerically".
     fn closed_form(&self, sigma: f64) -> Option<Moments> {
         let _ = sigma;
@@ -411,6 +417,19 @@ impl Activation for Act {
         match *self {
             Act::Sine { omega } => 1.0 / omega,
             _ => 1.0,
+        }
+    }
+
+    /// Sine: SIREN's first-layer spread, `√(E[x²]/(3·fan_in))` (its `U(±1/fan_in)` weights;
+    /// 0.236 for coordinates on [−1, 1]²). Gaussian: `12a` (from a sweep on the bundled
+    /// photograph, see README). Others: σ_p.
+    fn default_first_sigma(&self, fan_in: usize, input_second_moment: f64) -> Option<f64> {
+        match *self {
+            Act::Sine { .. } if fan_in > 0 => {
+                Some(libm::sqrt(input_second_moment / (3.0 * fan_in as f64)))
+            }
+            Act::Gaussian { a } => Some(12.0 * a),
+            _ => None,
         }
     }
 

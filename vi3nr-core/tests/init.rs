@@ -260,3 +260,12 @@ fn first_layer_spread_and_bias_budget() {
     s.first_sigma = Some(-1.0);
     assert!(Plan::<4>::new(&s).is_err());
 }
+
+#[test]
+fn recommended_first_layer_spreads() {
+    // SIREN's first layer U(±1/fan_in) on coordinates with E[x²] = 1/3: σ_0 = √(1/18).
+    let sine = Act::Sine { omega: 30.0 }.default_first_sigma(2, 1.0 / 3.0).unwrap();
+    assert!((sine - (1.0f64 / 18.0).sqrt()).abs() < 1e-15);
+    assert_eq!(Act::Gaussian { a: 0.05 }.default_first_sigma(2, 1.0 / 3.0), Some(12.0 * 0.05));
+    assert_eq!(Act::Tanh.default_first_sigma(2, 1.0 / 3.0), None);
+}

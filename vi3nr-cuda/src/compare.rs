@@ -142,6 +142,7 @@ pub fn run(
             out: std::path::PathBuf::new(),
             fourier: None,
             search: true,
+            default_first_sigma: false,
         };
         let started = std::time::Instant::now();
         let input = InputStats::uniform(-1.0, 1.0);

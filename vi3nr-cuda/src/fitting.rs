@@ -57,6 +57,10 @@ pub struct FitConfig {
     pub fourier: Option<(usize, f32)>,
     /// Search σ_p and the first-layer spread by short trial fits (VI3NR only).
     pub search: bool,
+    /// Use the activation's recommended first-layer spread
+    /// ([`Activation::default_first_sigma`](vi3nr_core::Activation::default_first_sigma)) for
+    /// VI3NR, resolved for the signal's input dimension.
+    pub default_first_sigma: bool,
 }
 
 /// One candidate of the σ_p search and its held-out PSNR.
@@ -238,6 +242,10 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     widths.extend(&config.hidden);
     widths.push(signal.out_dim());
     let mut init = config.init;
+    if let (true, InitScheme::Vi3nr(options)) = (config.default_first_sigma, &mut init) {
+        let x2 = input.mean * input.mean + input.var;
+        options.first_sigma = vi3nr_core::Activation::default_first_sigma(&config.act, first, x2);
+    }
     let mut frequencies = Vec::new();
     if let Some((m, scale)) = config.fourier {
         frequencies = fourier_frequencies(m, signal.in_dim(), scale, config.seed);

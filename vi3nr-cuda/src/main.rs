@@ -78,9 +78,11 @@ struct FitArgs {
     /// spread around the root, picked on held-out points) or a value.
     #[arg(long, default_value = "auto")]
     sigma_p: SigmaChoice,
-    /// For --init vi3nr: spread σ_0 of the first layer's pre-activations (default: σ_p).
-    #[arg(long, value_parser = positive_f64)]
-    first_sigma: Option<f64>,
+    /// For --init vi3nr: spread σ_0 of the first layer's pre-activations: `default` (the
+    /// activation's recommendation: SIREN's spread for sine, 12a for the Gaussian) or a value
+    /// (absent: σ_p).
+    #[arg(long, value_parser = parse_first)]
+    first_sigma: Option<FirstChoice>,
     /// For --init vi3nr: biases zero, pytorch, or a fraction ρ of the pre-activation variance.
     #[arg(long, default_value = "pytorch", value_parser = parse_bias)]
     bias: BiasScheme,
@@ -124,6 +126,37 @@ fn parse_bias(s: &str) -> Result<BiasScheme, String> {
             Ok(r) if (0.0..1.0).contains(&r) => Ok(BiasScheme::Fraction(r)),
             _ => Err(format!("expected zero, pytorch or a fraction in [0, 1), got {v:?}")),
         },
+    }
+}
+
+/// `--first-sigma`: the activation's recommended spread, or a value.
+#[derive(Clone, Copy, PartialEq)]
+enum FirstChoice {
+    /// `Activation::default_first_sigma` (σ_p where it has none).
+    Default,
+    /// A given σ_0.
+    Value(f64),
+}
+
+/// Parses `--first-sigma default|VALUE`.
+fn parse_first(s: &str) -> Result<FirstChoice, String> {
+    if s == "default" { Ok(FirstChoice::Default) } else { positive_f64(s).map(FirstChoice::Value) }
+}
+
+/// σ_0 for the plan: `None` keeps σ_p.
+fn first_sigma(
+    choice: Option<FirstChoice>,
+    act: &Act,
+    fan_in: usize,
+    input: InputStats,
+) -> Option<f64> {
+    match choice? {
+        FirstChoice::Value(v) => Some(v),
+        FirstChoice::Default => vi3nr_core::Activation::default_first_sigma(
+            act,
+            fan_in,
+            input.mean * input.mean + input.var,
+        ),
     }
 }
 
@@ -223,9 +256,10 @@ struct InitArgs {
     /// variance given to the bias (weights keep 1 − ρ).
     #[arg(long, default_value = "zero", value_parser = parse_bias)]
     bias: BiasScheme,
-    /// Spread σ_0 of the first layer's pre-activations (default: σ_p).
-    #[arg(long, value_parser = positive_f64)]
-    first_sigma: Option<f64>,
+    /// Spread σ_0 of the first layer's pre-activations: `default` (the activation's
+    /// recommendation: SIREN's spread for sine, 12a for the Gaussian) or a value (absent: σ_p).
+    #[arg(long, value_parser = parse_first)]
+    first_sigma: Option<FirstChoice>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -294,7 +328,12 @@ fn init(args: &InitArgs) -> Result<(), String> {
         &[input],
         args.sigma_p,
         args.bias,
-        args.first_sigma,
+        first_sigma(
+            args.first_sigma,
+            &args.activation,
+            args.layers.first().copied().unwrap_or(0),
+            input,
+        ),
     )
     .map_err(|e| e.to_string())?;
     if args.json {
@@ -428,11 +467,14 @@ fn scheme(args: &FitArgs) -> Result<InitScheme, String> {
         ),
     };
     Ok(match args.init {
-        InitName::Vi3nr => InitScheme::Vi3nr(Vi3nrOptions {
-            sigma_p,
-            first_sigma: args.first_sigma,
-            bias: args.bias,
-        }),
+        InitName::Vi3nr => {
+            // `default` is resolved by the fit, which knows the input's dimension.
+            let first_sigma = match args.first_sigma {
+                Some(FirstChoice::Value(v)) => Some(v),
+                _ => None,
+            };
+            InitScheme::Vi3nr(Vi3nrOptions { sigma_p, first_sigma, bias: args.bias })
+        }
         _ if args.first_sigma.is_some() => {
             return Err("--first-sigma applies to --init vi3nr".into());
         }
@@ -496,6 +538,7 @@ fn fit(args: &FitArgs) -> ExitCode {
             out: args.out.clone(),
             fourier: args.fourier.as_deref().map(parse_fourier).transpose()?,
             search: args.sigma_p == SigmaChoice::Search,
+            default_first_sigma: args.first_sigma == Some(FirstChoice::Default),
         };
         if config.search && args.init != InitName::Vi3nr {
             return Err("--sigma-p search applies to --init vi3nr".into());

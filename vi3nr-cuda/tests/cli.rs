@@ -353,6 +353,17 @@ fn first_layer_spread_and_bias_flags() {
     assert_eq!(v["first_sigma"].as_f64(), Some(0.3));
     assert!((v["layers"][0]["gain2"].as_f64().unwrap() - 0.75 * 0.09 * 3.0).abs() < 1e-12);
     assert_eq!(v["layers"][0]["bias"]["kind"], "uniform");
+    let d = json(&[
+        "init",
+        "-a",
+        "sine:30",
+        "--layers",
+        "2,32,32,1",
+        "--first-sigma",
+        "default",
+        "--json",
+    ]);
+    assert!((d["first_sigma"].as_f64().unwrap() - (1.0f64 / 18.0).sqrt()).abs() < 1e-12);
     for args in [
         &["init", "-a", "tanh", "--layers", "2,8,1", "--bias", "1.5"][..],
         &["init", "-a", "tanh", "--layers", "2,8,1", "--first-sigma", "-1"],
