@@ -2,13 +2,12 @@
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
 use crate::export::Vi3nrOptions;
-use crate::fitting::{Device, FitConfig, search};
+use crate::fitting::{Trial, search};
 use crate::signal::Signal;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
 use vi3nr_core::init::{BiasScheme, InputStats};
-use vi3nr_core::model::NumberFormat;
 
 /// Settings shared by every run of a comparison.
 #[derive(Debug, Clone)]
@@ -127,47 +126,21 @@ pub fn run(
             first_sigma: None,
             bias: BiasScheme::PyTorch,
         };
-        let trial_steps = (config.steps / 100).max(10);
-        let fit_config = FitConfig {
-            input: None,
+        let trial = Trial {
             act,
-            init: InitScheme::Vi3nr(options),
-            hidden: config.hidden.clone(),
-            steps: config.steps,
             lr: config.lr,
             batch: config.batch,
             seed: config.seed,
-            device: Device::Cpu,
-            precision: NumberFormat::F32,
-            out: std::path::PathBuf::new(),
-            fourier: None,
-            search: true,
-            default_first_sigma: false,
+            steps: config.steps,
         };
-        let started = std::time::Instant::now();
         let input = InputStats::uniform(-1.0, 1.0);
-        let candidates = search(
-            &signal.coords,
-            &signal.values,
-            &widths,
-            &fit_config,
-            &options,
-            input,
-            trial_steps,
-        )?;
-        let search_seconds = started.elapsed().as_secs_f64();
-        let best =
-            candidates.iter().max_by(|a, b| a.psnr.total_cmp(&b.psnr)).ok_or("empty search")?;
-        let chosen = InitScheme::Vi3nr(Vi3nrOptions {
-            sigma_p: SigmaP::Value(best.sigma_p),
-            first_sigma: Some(best.first_sigma),
-            bias: BiasScheme::PyTorch,
-        });
+        let found = search(&signal.coords, &signal.values, &widths, &trial, &options, input)?;
+        let chosen = InitScheme::Vi3nr(found.chosen);
         let mut row = one(signal, &widths, act, chosen, config.steps, config, "vi3nr-search")?;
-        row.seconds += search_seconds;
+        row.seconds += found.seconds;
         emit(row, &mut rows);
         // The best baseline with the search's trial steps (90 % of the points each) added.
-        let extra = (candidates.len() as f64 * trial_steps as f64 * 0.9).ceil() as u64;
+        let extra = found.cost_in_steps();
         if let Some(&(scheme, _)) = baselines.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
             let label = match scheme {
                 InitScheme::Xavier => "xavier+eq",

@@ -141,33 +141,13 @@ impl Mlp {
 
     /// The network inputs for `coords` (n × coord_dim): the coordinates, or their Fourier features.
     pub fn encode(&self, coords: &[f32]) -> Vec<f32> {
-        if self.fourier.is_empty() {
-            return coords.to_vec();
-        }
-        let m = self.widths[0] / 2;
-        let mut out = Vec::with_capacity(coords.len() / self.coord_dim() * 2 * m);
-        for x in coords.chunks_exact(self.coord_dim()) {
-            let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-            out.extend(self.features(&x).into_iter().map(|v| v as f32));
-        }
-        out
-    }
-
-    fn features(&self, x: &[f64]) -> Vec<f64> {
-        let turns: Vec<f64> = self
-            .fourier
-            .chunks_exact(x.len())
-            .map(|f| {
-                std::f64::consts::TAU * f.iter().zip(x).map(|(&f, x)| f64::from(f) * x).sum::<f64>()
-            })
-            .collect();
-        turns.iter().map(|t| t.sin()).chain(turns.iter().map(|t| t.cos())).collect()
+        fourier_encode(&self.fourier, self.coord_dim(), coords)
     }
 
     /// The network output at coordinates `x` in f64 with the exact activation (encoding and
     /// affine map included).
     pub fn forward_f64(&self, x: &[f64]) -> Vec<f64> {
-        let mut a = if self.fourier.is_empty() { x.to_vec() } else { self.features(x) };
+        let mut a = if self.fourier.is_empty() { x.to_vec() } else { features(&self.fourier, x) };
         let last = self.weights.len() - 1;
         for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             let fan_in = a.len();
@@ -279,6 +259,32 @@ impl Mlp {
         model::write(&spec, bytes.bytes_mut())?;
         Ok(bytes)
     }
+}
+
+/// `[sin 2πf·x…, cos 2πf·x…]` for frequency rows `freqs` (each `x.len()` long), in f64.
+fn features(freqs: &[f32], x: &[f64]) -> Vec<f64> {
+    let turns: Vec<f64> = freqs
+        .chunks_exact(x.len())
+        .map(|f| {
+            std::f64::consts::TAU * f.iter().zip(x).map(|(&f, x)| f64::from(f) * x).sum::<f64>()
+        })
+        .collect();
+    turns.iter().map(|t| t.sin()).chain(turns.iter().map(|t| t.cos())).collect()
+}
+
+/// Network inputs for `coords` (n × `dim`): the coordinates themselves when `freqs` is empty,
+/// else their Fourier features for the frequency rows `freqs` (computed in f64).
+pub fn fourier_encode(freqs: &[f32], dim: usize, coords: &[f32]) -> Vec<f32> {
+    if freqs.is_empty() {
+        return coords.to_vec();
+    }
+    coords
+        .chunks_exact(dim)
+        .flat_map(|x| {
+            let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+            features(freqs, &x).into_iter().map(|v| v as f32)
+        })
+        .collect()
 }
 
 /// Evaluates `model` at every point of `points` (flattened coordinates) with the arithmetic

@@ -4,7 +4,7 @@
 //! into place, so an interrupted or failed run leaves no half-written file. A diverging run
 //! still writes the last good model and reports the divergence as an error.
 
-use crate::export::{Mlp, Vi3nrOptions};
+use crate::export::{Mlp, Vi3nrOptions, fourier_encode};
 use crate::report::{Curves, write_curves_png};
 use crate::signal::{self, Layout, Signal, atomic_write};
 use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, InitScheme, fit};
@@ -74,23 +74,69 @@ pub struct Candidate {
     pub psnr: f64,
 }
 
+/// What every trial of the search shares with the fit it serves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trial {
+    /// Hidden activation.
+    pub act: Act,
+    /// Adam learning rate.
+    pub lr: f32,
+    /// Minibatch size (`None`: the default for the signal).
+    pub batch: Option<usize>,
+    /// Seed of initialisation and minibatches.
+    pub seed: u64,
+    /// Steps of the full fit; each trial runs `max(10, steps/100)` of them.
+    pub steps: u64,
+}
+
+impl Trial {
+    /// Steps of one trial.
+    pub fn trial_steps(&self) -> u64 {
+        (self.steps / 100).max(10)
+    }
+}
+
+/// The search's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    /// Every candidate with its held-out PSNR.
+    pub candidates: Vec<Candidate>,
+    /// Index of the best candidate.
+    pub best: usize,
+    /// The VI3NR options of the best candidate.
+    pub chosen: Vi3nrOptions,
+    /// Steps per trial.
+    pub trial_steps: u64,
+    /// Wall seconds of the whole search.
+    pub seconds: f64,
+}
+
+impl Search {
+    /// Training steps all trials cost, in full-signal equivalents (each trial sees 90 % of
+    /// the points).
+    pub fn cost_in_steps(&self) -> u64 {
+        (self.candidates.len() as f64 * self.trial_steps as f64 * 0.9).ceil() as u64
+    }
+}
+
 /// Multiples of the base σ_p (the backward root, or the activation's default) and of the
 /// first-layer spread tried by the search.
 const SIGMA_MULTIPLES: [f64; 4] = [0.5, 1.0, 2.0, 4.0];
 const FIRST_MULTIPLES: [f64; 3] = [1.0, 4.0, 16.0];
 
-/// Trial fits of every candidate (in parallel), each for `steps` steps on the points not held
-/// out (every 10th point is), scored by PSNR on the held-out points. The activation, learning
-/// rate, batch and seed come from `config`.
+/// Trial fits of every candidate (in parallel), each for [`Trial::trial_steps`] steps on the
+/// points not held out (every 10th point is), scored by PSNR on the held-out points; the best
+/// becomes [`Search::chosen`] (with `options`' bias scheme).
 pub fn search(
     inputs: &[f32],
     values: &[f32],
     widths: &[usize],
-    config: &FitConfig,
+    trial: &Trial,
     options: &Vi3nrOptions,
     input: InputStats,
-    steps: u64,
-) -> Result<Vec<Candidate>, String> {
+) -> Result<Search, String> {
+    let started = Instant::now();
+    let steps = trial.trial_steps();
     let (i, o) = (widths[0], widths[widths.len() - 1]);
     let n = values.len() / o;
     let (mut train_x, mut train_y, mut held_x, mut held_y) =
@@ -108,7 +154,7 @@ pub fn search(
     let plan_sigma = vi3nr_core::init::Plan::<{ vi3nr_core::model::MAX_LAYERS }>::new(
         &vi3nr_core::init::PlanSpec {
             widths,
-            activations: &[config.act],
+            activations: &[trial.act],
             input: &[input],
             sigma_p: options.sigma_p,
             first_sigma: None,
@@ -122,18 +168,18 @@ pub fn search(
         .iter()
         .flat_map(|&m| FIRST_MULTIPLES.iter().map(move |&f| (plan_sigma * m, plan_sigma * f)))
         .collect();
-    let batch = Batch::for_signal(config.batch, train_y.len() / o);
+    let batch = Batch::for_signal(trial.batch, train_y.len() / o);
     grid.par_iter()
         .map(|&(sigma_p, first_sigma)| {
-            let trial = Vi3nrOptions {
+            let candidate = Vi3nrOptions {
                 sigma_p: SigmaP::Value(sigma_p),
                 first_sigma: Some(first_sigma),
                 bias: options.bias,
             };
-            let mlp = Mlp::vi3nr_for(widths, config.act, &trial, config.seed, input)
+            let mlp = Mlp::vi3nr_for(widths, trial.act, &candidate, trial.seed, input)
                 .map_err(|e| e.to_string())?;
             let mut cpu =
-                CpuBackend::new(mlp, &train_x, &train_y, Adam::with_lr(config.lr), config.seed)
+                CpuBackend::new(mlp, &train_x, &train_y, Adam::with_lr(trial.lr), trial.seed)
                     .map_err(|e| e.to_string())?;
             let options = FitOptions { steps, batch, eval_every: steps };
             fit(&mut cpu, &train_x, &train_y, &options, &mut |_| {}).map_err(|e| e.to_string())?;
@@ -146,7 +192,21 @@ pub fn search(
                 psnr: if psnr.is_finite() { psnr } else { f64::NEG_INFINITY },
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .and_then(|candidates| {
+            let (best, c) = candidates
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.psnr.total_cmp(&b.1.psnr))
+                .ok_or("the search produced no candidate")?;
+            let chosen = Vi3nrOptions {
+                sigma_p: SigmaP::Value(c.sigma_p),
+                first_sigma: Some(c.first_sigma),
+                bias: options.bias,
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            Ok(Search { candidates, best, chosen, trial_steps: steps, seconds })
+        })
 }
 
 /// `m` Gaussian random frequency rows of `dim` values with standard deviation `scale`.
@@ -250,41 +310,35 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     if let Some((m, scale)) = config.fourier {
         frequencies = fourier_frequencies(m, signal.in_dim(), scale, config.seed);
     }
-    let encoder = Mlp {
-        fourier: frequencies.clone(),
-        ..Mlp::new(&widths, config.act, Vec::new(), Vec::new())
-    };
-    let inputs = encoder.encode(&signal.coords);
-    let mut searched = Vec::new();
-    let mut search_seconds = 0.0;
+    let inputs = fourier_encode(&frequencies, signal.in_dim(), &signal.coords);
+    let mut searched = None;
     if config.search {
         let InitScheme::Vi3nr(options) = config.init else {
             return Err("--sigma-p search applies to --init vi3nr".into());
         };
-        let started = Instant::now();
-        let trial_steps = (config.steps / 100).max(10);
-        searched = search(&inputs, &signal.values, &widths, config, &options, input, trial_steps)?;
-        search_seconds = started.elapsed().as_secs_f64();
-        let best = searched
-            .iter()
-            .max_by(|a, b| a.psnr.total_cmp(&b.psnr))
-            .ok_or("the search produced no candidate")?;
-        init = InitScheme::Vi3nr(Vi3nrOptions {
-            sigma_p: SigmaP::Value(best.sigma_p),
-            first_sigma: Some(best.first_sigma),
-            bias: options.bias,
-        });
+        let trial = Trial {
+            act: config.act,
+            lr: config.lr,
+            batch: config.batch,
+            seed: config.seed,
+            steps: config.steps,
+        };
+        let found = search(&inputs, &signal.values, &widths, &trial, &options, input)?;
+        init = InitScheme::Vi3nr(found.chosen);
         eprintln!(
-            "σ_p search ({} candidates × {trial_steps} steps, {search_seconds:.1} s), held-out PSNR:",
-            searched.len()
+            "σ_p search ({} candidates × {} steps, {:.1} s), held-out PSNR:",
+            found.candidates.len(),
+            found.trial_steps,
+            found.seconds
         );
-        for c in &searched {
-            let mark = if std::ptr::eq(c, best) { "  ← chosen" } else { "" };
+        for (k, c) in found.candidates.iter().enumerate() {
+            let mark = if k == found.best { "  ← chosen" } else { "" };
             eprintln!(
                 "  σ_p {:<10.5} σ_0 {:<10.5} {:>7.2} dB{mark}",
                 c.sigma_p, c.first_sigma, c.psnr
             );
         }
+        searched = Some(found);
     }
     let mut mlp = init.init_for(&widths, config.act, config.seed, input)?;
     mlp.fourier = frequencies;
@@ -355,8 +409,8 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "precision": config.precision.name(),
         },
         "signal": signal.layout.describe(),
-        "search": searched.iter().map(|c| json!({"sigma_p": c.sigma_p, "first_sigma": c.first_sigma, "heldout_psnr": c.psnr})).collect::<Vec<_>>(),
-        "search_seconds": search_seconds,
+        "search": searched.iter().flat_map(|s| &s.candidates).map(|c| json!({"sigma_p": c.sigma_p, "first_sigma": c.first_sigma, "heldout_psnr": c.psnr})).collect::<Vec<_>>(),
+        "search_seconds": searched.as_ref().map_or(0.0, |s| s.seconds),
         "steps": outcome.steps,
         "wall_seconds": start.elapsed().as_secs_f64(),
         "train_seconds": outcome.train_seconds,
