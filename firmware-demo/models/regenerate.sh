@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates the firmware demo's models and their golden outputs. Run from anywhere:
+#   bash firmware-demo/models/regenerate.sh
+# 1. The input: the bundled photograph in grey, 64×43 (Pillow, Lanczos). Committed as
+#    chelsea_grey_64.png; only rerun this line with REGENERATE_IMAGE=1 (another Pillow
+#    version may resample differently).
+# 2. Two 2-32-32-32-1 networks (sine ω=30 and Gaussian a=0.05), 2000 full-batch Adam steps on
+#    the CPU with seed 0 (bit-reproducible), each exported in f32, f16, q15 and i8.
+# 3. The golden outputs (16×16 grid) and the host init plan, by the vi3nr-core evaluator:
+#    cargo run --release -p vi3nr-tests --example firmware_goldens
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+dir=firmware-demo/models
+if [[ "${REGENERATE_IMAGE:-0}" == 1 ]]; then
+  python3 -c "from PIL import Image; Image.open('vi3nr-cuda/assets/chelsea_128.png').convert('L').resize((64, 43), Image.Resampling.LANCZOS).save('$dir/chelsea_grey_64.png', optimize=True)"
+fi
+cargo build --release -q -p vi3nr-cuda
+vi3nr="$root/target/release/vi3nr"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+for act in sine:30 gaussian:0.05; do
+  name="${act%%:*}"
+  for precision in f32 f16 q15 i8; do
+    "$vi3nr" fit "$dir/chelsea_grey_64.png" --activation "$act" --first-sigma default \
+      --hidden 32,32,32 --steps 2000 --device cpu --seed 0 --precision "$precision" \
+      --out "$tmp/$name-$precision" 2>&1 | tail -n 1
+    cp "$tmp/$name-$precision/model.vi3" "$dir/$name-$precision.vi3"
+  done
+done
+cargo run --release -q -p vi3nr-tests --example firmware_goldens

@@ -1,0 +1,72 @@
+//! The demo: every embedded model against its host goldens, the init plan against the host's,
+//! instructions per point; exit status 0 when everything matches.
+#![no_std]
+#![no_main]
+
+use defmt::{error, info};
+use vi3nr_firmware::check::{self, tolerance};
+use vi3nr_firmware::goldens::MODELS;
+use vi3nr_firmware::timer::{Timer, instructions};
+use vi3nr_firmware::{BOARD, POINTS, exit};
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    let timer = Timer::new(cortex_m::Peripherals::take().unwrap().SYST);
+    info!("vi3nr firmware demo on {=str}", BOARD);
+    let mut failures = 0u32;
+    for golden in &MODELS {
+        match check::check_model(golden, &timer) {
+            Ok(r) => {
+                let per_point = instructions(r.ticks) / POINTS as u64;
+                if r.passed() {
+                    info!(
+                        "{=str}: CRC ok, {=u32}/256 within {=f32} ({=u32} bit-exact, max |d| {=f32}), {=u64} instructions/point",
+                        golden.name,
+                        r.within,
+                        tolerance(r.format),
+                        r.exact,
+                        r.max_abs_diff,
+                        per_point
+                    );
+                } else {
+                    failures += 1;
+                    error!(
+                        "{=str}: only {=u32}/256 within {=f32} of the host (max |d| {=f32})",
+                        golden.name,
+                        r.within,
+                        tolerance(r.format),
+                        r.max_abs_diff
+                    );
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                error!("{=str}: {}", golden.name, e);
+            }
+        }
+    }
+    match check::check_plan(&timer) {
+        Ok(p) if p.passed() => info!(
+            "init plan (gaussian:0.05, 2-32-32-32-32-1): sigma_p = {=f64} ({}), {=u32} values, max rel. diff from host {=f64}, {=u64} instructions",
+            p.sigma_p,
+            p.status,
+            p.compared,
+            p.max_rel_diff,
+            instructions(u64::from(p.ticks))
+        ),
+        Ok(p) => {
+            failures += 1;
+            error!("init plan differs from the host's: {}", p);
+        }
+        Err(e) => {
+            failures += 1;
+            error!("init plan failed: {}", e);
+        }
+    }
+    if failures == 0 {
+        info!("all checks passed");
+        exit(0)
+    }
+    error!("{=u32} checks failed", failures);
+    exit(1)
+}

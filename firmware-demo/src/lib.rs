@@ -1,0 +1,80 @@
+//! vi3nr on a microcontroller: the global setup (defmt over semihosting, panic and HardFault
+//! handlers that exit non-zero, [`exit`]), the embedded models with their host goldens, the
+//! checks the demo and the on-target tests share, and an instruction counter on SysTick.
+//!
+//! Boards: QEMU's `mps2-an386` (Cortex-M4F, thumbv7em-none-eabihf) and the BBC micro:bit /
+//! QEMU's `microbit` (Cortex-M0, thumbv6m-none-eabi); `build.rs` picks the memory map.
+#![no_std]
+#![deny(missing_docs)]
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use cortex_m as _; // the critical-section implementation
+use cortex_m_rt::{ExceptionFrame, exception};
+use defmt_semihosting as _; // the global logger
+
+pub mod check;
+/// The embedded models and the host goldens (generated; see `models/regenerate.sh`).
+#[rustfmt::skip]
+pub mod goldens;
+pub mod timer;
+
+/// Bytes (or anything) at a 4-byte-aligned address, as `Model::parse` requires:
+/// `static M: &Aligned<[u8]> = &Aligned(*include_bytes!("model.vi3"));`.
+#[repr(C, align(4))]
+pub struct Aligned<T: ?Sized>(pub T);
+
+/// Points of the golden grid (16 × 16).
+pub const POINTS: usize = 256;
+
+/// One embedded model and its outputs on the grid, computed on the host.
+pub struct GoldenModel {
+    /// File stem, e.g. `sine-q15`.
+    pub name: &'static str,
+    /// The `.vi3` file, in flash.
+    pub bytes: &'static Aligned<[u8]>,
+    /// The CRC-32 the host read in the file.
+    pub crc: u32,
+    /// Host outputs (f32 bits), point `k` at `(GRID[k % 16], GRID[k / 16])`.
+    pub out: [u32; POINTS],
+}
+
+/// The board this binary was built for.
+pub const BOARD: &str = if cfg!(board = "microbit") {
+    "microbit (Cortex-M0, QEMU or nRF51822)"
+} else {
+    "mps2-an386 (Cortex-M4F, QEMU)"
+};
+
+/// Ends the program with `code` as the exit status of QEMU (or of the semihosting host).
+pub fn exit(code: i32) -> ! {
+    semihosting::process::exit(code)
+}
+
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    // A panic while logging the panic must not recurse.
+    if !PANICKED.swap(true, Ordering::Relaxed) {
+        defmt::error!("panic: {}", defmt::Display2Format(info));
+    }
+    exit(101)
+}
+
+#[defmt::panic_handler]
+fn defmt_panic() -> ! {
+    exit(101)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    defmt::error!("HardFault: pc={=u32:#010x} lr={=u32:#010x}", frame.pc(), frame.lr());
+    exit(3)
+}
+
+#[exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    defmt::error!("unexpected exception or interrupt {=i16}", irqn);
+    exit(4)
+}
