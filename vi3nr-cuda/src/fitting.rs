@@ -342,14 +342,29 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     }
     let mut mlp = init.init_for(&widths, config.act, config.seed, input)?;
     mlp.fourier = frequencies;
-    let mut backend: Box<dyn Backend> = match config.device {
-        Device::Cuda => {
-            return Err(
-                "--device cuda: the CUDA backend is not built yet (use --device cpu)".into()
-            );
+    let adam = Adam::with_lr(config.lr);
+    let cuda = match config.device {
+        Device::Cpu => None,
+        Device::Auto | Device::Cuda => {
+            match crate::cuda::open(mlp.clone(), &inputs, &signal.values, adam, config.seed) {
+                Ok(backend) => Some(backend.map_err(|e| e.to_string())?),
+                Err(why) if config.device == Device::Cuda => {
+                    return Err(format!("--device cuda: {why}"));
+                }
+                Err(why) => {
+                    eprintln!("{why}: training on the CPU");
+                    None
+                }
+            }
         }
-        Device::Auto | Device::Cpu => Box::new(
-            CpuBackend::new(mlp, &inputs, &signal.values, Adam::with_lr(config.lr), config.seed)
+    };
+    let mut backend: Box<dyn Backend> = match cuda {
+        Some(gpu) => {
+            eprintln!("training on {}", crate::cuda::Device::describe(gpu.device()));
+            Box::new(gpu)
+        }
+        None => Box::new(
+            CpuBackend::new(mlp, &inputs, &signal.values, adam, config.seed)
                 .map_err(|e| e.to_string())?,
         ),
     };

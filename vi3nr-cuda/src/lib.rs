@@ -1,5 +1,6 @@
 //! The vi3nr trainer and command line.
 //!
+//! - [`cuda`]: the CUDA backend (PTX kernels through cudarc) and a PTX interpreter;
 //! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
 //! - [`export`]: host-side MLPs, their exact f64 forward pass and `.vi3` export;
 //! - [`fitting`]: `vi3nr fit` — load, initialise, train, export, render, report;
@@ -9,6 +10,7 @@
 //! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
 
 pub mod compare;
+pub mod cuda;
 pub mod export;
 pub mod fitting;
 pub mod gemm;

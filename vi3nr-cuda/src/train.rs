@@ -73,8 +73,11 @@ impl std::error::Error for TrainError {}
 pub trait Backend {
     /// A short name for logs (`cpu`, `cuda`).
     fn name(&self) -> &'static str;
-    /// One Adam step of MSE on a batch; returns the batch loss before the update.
-    fn step(&mut self, batch: Batch) -> Result<f32, TrainError>;
+    /// One Adam step of MSE on a batch. A device backend may only queue the work.
+    fn step(&mut self, batch: Batch) -> Result<(), TrainError>;
+    /// The mean batch loss (before each update) over the steps since the previous call, NaN
+    /// if any was not finite; waits for queued steps. Devices copy the loss back only here.
+    fn take_loss(&mut self) -> Result<f64, TrainError>;
     /// The network's outputs at `coords` (n × in_dim) into `out` (n × out_dim).
     fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError>;
     /// A copy of the current parameters.
@@ -135,24 +138,26 @@ pub fn fit(
     let mut good = backend.parameters();
     let mut evaluations = Vec::new();
     let mut train_seconds = 0.0;
-    let (mut loss_sum, mut loss_count) = (0.0f64, 0u64);
     let mut done = 0;
     let mut diverged = None;
     for step in 1..=options.steps {
         let start = Instant::now();
-        let loss = backend.step(options.batch)?;
+        backend.step(options.batch)?;
         train_seconds += start.elapsed().as_secs_f64();
-        if !loss.is_finite() {
-            let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
-            diverged = Some(format!(
-                "diverged: the loss became {loss} at step {step}; keeping the model of step {last}"
-            ));
-            break;
-        }
-        done = step;
-        loss_sum += f64::from(loss);
-        loss_count += 1;
         if step % every == 0 || step == options.steps {
+            // The loss comes back (and queued device work finishes) only at evaluations.
+            let start = Instant::now();
+            let loss = backend.take_loss()?;
+            train_seconds += start.elapsed().as_secs_f64();
+            if !loss.is_finite() {
+                let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
+                diverged = Some(format!(
+                    "diverged: the mean loss of steps {}..={step} is {loss}; keeping the model of step {last}",
+                    last + 1
+                ));
+                break;
+            }
+            done = step;
             backend.predict(coords, &mut prediction)?;
             let psnr = crate::signal::psnr(&prediction, values);
             if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
@@ -164,11 +169,10 @@ pub fn fit(
             }
             let e = Evaluation {
                 step,
-                loss: loss_sum / loss_count as f64,
+                loss,
                 psnr,
                 steps_per_second: step as f64 / train_seconds.max(1e-12),
             };
-            (loss_sum, loss_count) = (0.0, 0);
             good = backend.parameters();
             evaluations.push(e);
             on_eval(&e);

@@ -46,8 +46,12 @@ pub struct CpuBackend {
     params: Vec<f32>,
     m: Vec<f32>,
     v: Vec<f32>,
-    t: i32,
+    /// β₁ᵗ and β₂ᵗ, advanced by one multiplication per step (as the CUDA backend does).
+    beta_t: (f32, f32),
     adam: Adam,
+    /// Sum and count of step losses since [`Backend::take_loss`].
+    loss_sum: f64,
+    loss_steps: u64,
     coords: Vec<f32>,
     values: Vec<f32>,
     in_dim: usize,
@@ -103,8 +107,10 @@ impl CpuBackend {
             params,
             m: vec![0.0; n],
             v: vec![0.0; n],
-            t: 0,
+            beta_t: (1.0, 1.0),
             adam,
+            loss_sum: 0.0,
+            loss_steps: 0,
             coords: coords.to_vec(),
             values: values.to_vec(),
             in_dim,
@@ -227,7 +233,7 @@ impl Backend for CpuBackend {
         "cpu"
     }
 
-    fn step(&mut self, batch: Batch) -> Result<f32, TrainError> {
+    fn step(&mut self, batch: Batch) -> Result<(), TrainError> {
         let points = self.coords.len() / self.in_dim;
         let (x, y) = match batch {
             Batch::Full => (&self.coords[..], &self.values[..]),
@@ -271,10 +277,9 @@ impl Backend for CpuBackend {
             loss += ws.loss;
         }
         // Adam with bias correction.
-        self.t += 1;
         let Adam { lr, beta1, beta2, eps } = self.adam;
-        let c1 = 1.0 - beta1.powi(self.t);
-        let c2 = 1.0 - beta2.powi(self.t);
+        self.beta_t = (self.beta_t.0 * beta1, self.beta_t.1 * beta2);
+        let (c1, c2) = (1.0 - self.beta_t.0, 1.0 - self.beta_t.1);
         let step = lr / c1;
         for (((p, m), v), &g) in
             self.params.iter_mut().zip(&mut self.m).zip(&mut self.v).zip(grad.iter())
@@ -283,7 +288,15 @@ impl Backend for CpuBackend {
             *v = beta2 * *v + (1.0 - beta2) * g * g;
             *p -= step * *m / ((*v / c2).sqrt() + eps);
         }
-        Ok((loss / total as f64) as f32)
+        self.loss_sum += loss / total as f64;
+        self.loss_steps += 1;
+        Ok(())
+    }
+
+    fn take_loss(&mut self) -> Result<f64, TrainError> {
+        let mean = self.loss_sum / self.loss_steps.max(1) as f64;
+        (self.loss_sum, self.loss_steps) = (0.0, 0);
+        Ok(mean)
     }
 
     fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError> {

@@ -1,0 +1,475 @@
+//! The CUDA backend: the trainer's [`Backend`] on any [`Device`] (a GPU, or the PTX
+//! interpreter in tests).
+//!
+//! Everything lives on the device: the dataset, the flat parameter buffer (the CPU backend's
+//! layout: each layer's weights row-major `fan_out × fan_in`, then its biases), gradients,
+//! Adam moments, the step counter and a loss accumulator. A step is a fixed sequence of
+//! launches — `adam_begin` (step counter), `gather` (random batches only), one
+//! `linear_forward` per layer (bias, activation and its derivative fused), `mse_grad` and
+//! `loss_reduce`, then per layer from the top `weight_grad_partial` + `weight_grad_reduce`
+//! and `linear_backward_data` (activation derivative fused), and `adam_update` — with
+//! arguments that do not change between steps, so the GPU captures it once in a CUDA graph
+//! and replays it. The host copies back only the loss, when the trainer logs.
+
+use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
+use super::kernels::act_code;
+use crate::export::Mlp;
+use crate::train::{Adam, Backend, Batch, TrainError};
+use vi3nr_core::eval::fast::FastAct;
+
+/// Rows per `weight_grad_partial` chunk at least; partial sums are capped at this many floats.
+const MIN_CHUNK: usize = 256;
+const PARTIAL_CAP: usize = 1 << 22;
+/// Rows per `predict` launch sequence when no batch capacity was set yet.
+const PREDICT_ROWS: usize = 1 << 16;
+
+#[derive(Debug, Clone, Copy)]
+struct Layer {
+    w: usize,
+    fan_in: usize,
+    fan_out: usize,
+}
+
+/// Buffers that depend on the number of rows.
+#[derive(Debug, Default)]
+struct Work {
+    rows: usize,
+    batch_x: Option<DevBuf>,
+    batch_y: Option<DevBuf>,
+    /// Output of each layer (post-activation for hidden layers).
+    acts: Vec<DevBuf>,
+    /// f'(z) of each hidden layer.
+    ders: Vec<DevBuf>,
+    /// Ping-pong gradients at pre-activations.
+    grads: Vec<DevBuf>,
+    partials: Option<DevBuf>,
+    loss_partials: Option<DevBuf>,
+}
+
+/// The CUDA backend over a device `D`.
+#[derive(Debug)]
+pub struct CudaBackend<D: Device> {
+    dev: D,
+    template: Mlp,
+    act: (u32, f32, f32),
+    layers: Vec<Layer>,
+    n_params: usize,
+    params: DevBuf,
+    grad: DevBuf,
+    m: DevBuf,
+    v: DevBuf,
+    state: DevBuf,
+    loss: DevBuf,
+    loss_steps: u64,
+    coords: DevBuf,
+    values: DevBuf,
+    points: usize,
+    in_dim: usize,
+    out_dim: usize,
+    adam: Adam,
+    seed: u64,
+    work: Work,
+}
+
+impl<D: Device> CudaBackend<D> {
+    /// A backend training `mlp` on `coords` (n × in_dim) → `values` (n × out_dim) on `dev`;
+    /// `seed` drives minibatch sampling.
+    pub fn new(
+        mut dev: D,
+        mlp: Mlp,
+        coords: &[f32],
+        values: &[f32],
+        adam: Adam,
+        seed: u64,
+    ) -> Result<Self, TrainError> {
+        let in_dim = mlp.widths[0];
+        let out_dim = mlp.widths[mlp.widths.len() - 1];
+        if coords.is_empty()
+            || !coords.len().is_multiple_of(in_dim)
+            || coords.len() / in_dim * out_dim != values.len()
+        {
+            return Err(TrainError(format!(
+                "data shape: {} coordinates and {} values do not fit a {in_dim}→{out_dim} network",
+                coords.len(),
+                values.len()
+            )));
+        }
+        let points = coords.len() / in_dim;
+        if u32::try_from(values.len()).is_err() {
+            return Err(TrainError(format!("{points} points: too many for the CUDA backend")));
+        }
+        let mut layers = Vec::new();
+        let mut flat = Vec::new();
+        for (w, b) in mlp.weights.iter().zip(&mlp.biases) {
+            let fan_out = b.len();
+            layers.push(Layer { w: flat.len(), fan_in: w.len() / fan_out, fan_out });
+            flat.extend_from_slice(w);
+            flat.extend_from_slice(b);
+        }
+        let n = flat.len();
+        let params = dev.alloc(n)?;
+        upload_f32(&mut dev, params, 0, &flat)?;
+        let (grad, m, v) = (dev.alloc(n)?, dev.alloc(n)?, dev.alloc(n)?);
+        let state = dev.alloc(3)?;
+        dev.upload(state, 0, &[0, 1.0f32.to_bits(), 1.0f32.to_bits()])?;
+        let loss = dev.alloc(1)?;
+        let coords_buf = dev.alloc(coords.len())?;
+        upload_f32(&mut dev, coords_buf, 0, coords)?;
+        let values_buf = dev.alloc(values.len())?;
+        upload_f32(&mut dev, values_buf, 0, values)?;
+        Ok(CudaBackend {
+            act: act_code(FastAct::new(Some(mlp.act))),
+            dev,
+            template: mlp,
+            layers,
+            n_params: n,
+            params,
+            grad,
+            m,
+            v,
+            state,
+            loss,
+            loss_steps: 0,
+            coords: coords_buf,
+            values: values_buf,
+            points,
+            in_dim,
+            out_dim,
+            adam,
+            seed,
+            work: Work::default(),
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &D {
+        &self.dev
+    }
+
+    /// Makes the row-dependent buffers hold at least `rows` rows.
+    fn reserve(&mut self, rows: usize) -> Result<(), TrainError> {
+        if rows <= self.work.rows {
+            return Ok(());
+        }
+        let dev = &mut self.dev;
+        let mut w = Work { rows, ..Work::default() };
+        w.batch_x = Some(dev.alloc(rows * self.in_dim)?);
+        w.batch_y = Some(dev.alloc(rows * self.out_dim)?);
+        let widest = self.layers.iter().map(|l| l.fan_out.max(l.fan_in)).max().unwrap_or(1);
+        for (i, l) in self.layers.iter().enumerate() {
+            w.acts.push(dev.alloc(rows * l.fan_out)?);
+            if i + 1 < self.layers.len() {
+                w.ders.push(dev.alloc(rows * l.fan_out)?);
+            }
+        }
+        w.grads = vec![dev.alloc(rows * widest)?, dev.alloc(rows * widest)?];
+        let partials =
+            self.layers.iter().map(|l| chunks(rows, l).0 * l.fan_out * (l.fan_in + 1)).max();
+        w.partials = Some(dev.alloc(partials.unwrap_or(1))?);
+        w.loss_partials = Some(dev.alloc((rows * self.out_dim).div_ceil(256))?);
+        dev.forget_graphs();
+        let old = std::mem::replace(&mut self.work, w);
+        let optional = [old.batch_x, old.batch_y, old.partials, old.loss_partials];
+        for b in old
+            .acts
+            .into_iter()
+            .chain(old.ders)
+            .chain(old.grads)
+            .chain(optional.into_iter().flatten())
+        {
+            self.dev.free(b);
+        }
+        Ok(())
+    }
+
+    /// Forward launches over `rows` rows of `x`; `train` keeps derivatives.
+    fn forward(&self, x: DevBuf, rows: usize, train: bool, out: &mut Vec<Launch>) {
+        let (code, p0, p1) = self.act;
+        let last = self.layers.len() - 1;
+        for (i, l) in self.layers.iter().enumerate() {
+            let input = if i == 0 { x } else { self.work.acts[i - 1] };
+            let mode = if i == last {
+                0
+            } else if train {
+                2
+            } else {
+                1
+            };
+            let ders = if i == last { self.work.acts[i] } else { self.work.ders[i] };
+            out.push(Launch {
+                kernel: "linear_forward",
+                grid: [rows.div_ceil(16) as u32, l.fan_out.div_ceil(16) as u32, 1],
+                block: [16, 16, 1],
+                args: vec![
+                    input.arg(),
+                    self.params.at(l.w),
+                    self.params.at(l.w + l.fan_in * l.fan_out),
+                    self.work.acts[i].arg(),
+                    ders.arg(),
+                    Arg::U32(rows as u32),
+                    Arg::U32(l.fan_in as u32),
+                    Arg::U32(l.fan_out as u32),
+                    Arg::U32(mode),
+                    Arg::U32(code),
+                    Arg::F32(p0),
+                    Arg::F32(p1),
+                ],
+            });
+        }
+    }
+
+    /// The launches of one training step on `rows` rows.
+    fn step_launches(&self, batch: Batch, rows: usize) -> Vec<Launch> {
+        let Adam { lr, beta1, beta2, eps } = self.adam;
+        let w = &self.work;
+        let mut out = vec![Launch {
+            kernel: "adam_begin",
+            grid: [1, 1, 1],
+            block: [1, 1, 1],
+            args: vec![self.state.arg(), Arg::F32(beta1), Arg::F32(beta2)],
+        }];
+        let (x, y) = match batch {
+            Batch::Full => (self.coords, self.values),
+            Batch::Random(_) => {
+                let (bx, by) = (w.batch_x.unwrap(), w.batch_y.unwrap());
+                out.push(Launch {
+                    kernel: "gather",
+                    grid: [rows.div_ceil(256) as u32, 1, 1],
+                    block: [256, 1, 1],
+                    args: vec![
+                        self.coords.arg(),
+                        self.values.arg(),
+                        bx.arg(),
+                        by.arg(),
+                        self.state.arg(),
+                        Arg::U64(self.seed),
+                        Arg::U32(self.points as u32),
+                        Arg::U32(rows as u32),
+                        Arg::U32(self.in_dim as u32),
+                        Arg::U32(self.out_dim as u32),
+                    ],
+                });
+                (bx, by)
+            }
+        };
+        self.forward(x, rows, true, &mut out);
+        let last = self.layers.len() - 1;
+        let n = rows * self.out_dim;
+        let blocks = n.div_ceil(256);
+        let loss_partials = w.loss_partials.unwrap();
+        out.push(Launch {
+            kernel: "mse_grad",
+            grid: [blocks as u32, 1, 1],
+            block: [256, 1, 1],
+            args: vec![
+                w.acts[last].arg(),
+                y.arg(),
+                w.grads[0].arg(),
+                loss_partials.arg(),
+                Arg::U32(n as u32),
+                Arg::F32(2.0 / n as f32),
+            ],
+        });
+        out.push(Launch {
+            kernel: "loss_reduce",
+            grid: [1, 1, 1],
+            block: [256, 1, 1],
+            args: vec![
+                loss_partials.arg(),
+                Arg::U32(blocks as u32),
+                Arg::F32(1.0 / n as f32),
+                self.loss.arg(),
+            ],
+        });
+        let mut cur = 0;
+        for (i, l) in self.layers.iter().enumerate().rev() {
+            let input = if i == 0 { x } else { w.acts[i - 1] };
+            let (splits, chunk) = chunks(rows, l);
+            let partials = w.partials.unwrap();
+            out.push(Launch {
+                kernel: "weight_grad_partial",
+                grid: [
+                    (l.fan_in + 1).div_ceil(16) as u32,
+                    l.fan_out.div_ceil(16) as u32,
+                    splits as u32,
+                ],
+                block: [16, 16, 1],
+                args: vec![
+                    w.grads[cur].arg(),
+                    input.arg(),
+                    partials.arg(),
+                    Arg::U32(rows as u32),
+                    Arg::U32(l.fan_out as u32),
+                    Arg::U32(l.fan_in as u32),
+                    Arg::U32(chunk as u32),
+                ],
+            });
+            out.push(Launch {
+                kernel: "weight_grad_reduce",
+                grid: [(l.fan_out * (l.fan_in + 1)).div_ceil(256) as u32, 1, 1],
+                block: [256, 1, 1],
+                args: vec![
+                    partials.arg(),
+                    self.grad.at(l.w),
+                    Arg::U32(splits as u32),
+                    Arg::U32(l.fan_out as u32),
+                    Arg::U32(l.fan_in as u32),
+                ],
+            });
+            if i > 0 {
+                out.push(Launch {
+                    kernel: "linear_backward_data",
+                    grid: [rows.div_ceil(16) as u32, l.fan_in.div_ceil(16) as u32, 1],
+                    block: [16, 16, 1],
+                    args: vec![
+                        w.grads[cur].arg(),
+                        self.params.at(l.w),
+                        w.ders[i - 1].arg(),
+                        w.grads[1 - cur].arg(),
+                        Arg::U32(rows as u32),
+                        Arg::U32(l.fan_out as u32),
+                        Arg::U32(l.fan_in as u32),
+                    ],
+                });
+                cur = 1 - cur;
+            }
+        }
+        out.push(Launch {
+            kernel: "adam_update",
+            grid: [self.n_params.div_ceil(256) as u32, 1, 1],
+            block: [256, 1, 1],
+            args: vec![
+                self.params.arg(),
+                self.grad.arg(),
+                self.m.arg(),
+                self.v.arg(),
+                self.state.arg(),
+                Arg::U32(self.n_params as u32),
+                Arg::F32(lr),
+                Arg::F32(beta1),
+                Arg::F32(beta2),
+                Arg::F32(eps),
+            ],
+        });
+        out
+    }
+
+    /// The MSE on `(coords, values)` and its gradient (flat, the CPU backend's layout), by
+    /// the same kernels as a step, without updating: for checking against the CPU backend.
+    pub fn loss_and_gradient(
+        &mut self,
+        coords: &[f32],
+        values: &[f32],
+    ) -> Result<(f32, Vec<f32>), TrainError> {
+        let rows = coords.len() / self.in_dim;
+        if rows == 0 || coords.len() != rows * self.in_dim || values.len() != rows * self.out_dim {
+            return Err(TrainError("gradient: coordinates and values disagree".into()));
+        }
+        self.reserve(rows)?;
+        let (bx, by) = (self.work.batch_x.unwrap(), self.work.batch_y.unwrap());
+        upload_f32(&mut self.dev, bx, 0, coords)?;
+        upload_f32(&mut self.dev, by, 0, values)?;
+        self.dev.upload(self.loss, 0, &[0])?;
+        // A full-batch step over the uploaded batch, minus the counter and the update.
+        let saved = (self.coords, self.values);
+        (self.coords, self.values) = (bx, by);
+        let launches = self.step_launches(Batch::Full, rows);
+        (self.coords, self.values) = saved;
+        for l in &launches[1..launches.len() - 1] {
+            self.dev.launch(l)?;
+        }
+        let mut loss = [0.0f32];
+        download_f32(&self.dev, self.loss, 0, &mut loss)?;
+        self.dev.upload(self.loss, 0, &[0])?;
+        let mut grad = vec![0.0; self.n_params];
+        download_f32(&self.dev, self.grad, 0, &mut grad)?;
+        Ok((loss[0], grad))
+    }
+}
+
+/// How `weight_grad_partial` splits `rows` for layer `l`: (chunks, rows per chunk), chunks of
+/// at least [`MIN_CHUNK`] rows (a multiple of 16), at most [`PARTIAL_CAP`] partial floats.
+fn chunks(rows: usize, l: &Layer) -> (usize, usize) {
+    let per = l.fan_out * (l.fan_in + 1);
+    let most = (PARTIAL_CAP / per).max(1);
+    let wanted = rows.div_ceil(MIN_CHUNK).clamp(1, most);
+    let chunk = rows.div_ceil(wanted).next_multiple_of(16);
+    (rows.div_ceil(chunk), chunk)
+}
+
+impl<D: Device> Backend for CudaBackend<D> {
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+
+    fn step(&mut self, batch: Batch) -> Result<(), TrainError> {
+        let rows = match batch {
+            Batch::Full => self.points,
+            Batch::Random(0) => return Err(TrainError("batch size must be > 0".into())),
+            Batch::Random(n) => n,
+        };
+        if u32::try_from(rows * self.out_dim.max(self.in_dim)).is_err() {
+            return Err(TrainError(format!("batch of {rows}: too large for the CUDA backend")));
+        }
+        self.reserve(rows)?;
+        let launches = self.step_launches(batch, rows);
+        let key = match batch {
+            Batch::Full => u64::MAX,
+            Batch::Random(n) => n as u64,
+        };
+        self.dev.replay(key, &launches)?;
+        self.loss_steps += 1;
+        Ok(())
+    }
+
+    fn take_loss(&mut self) -> Result<f64, TrainError> {
+        let mut sum = [0.0f32];
+        download_f32(&self.dev, self.loss, 0, &mut sum)?;
+        self.dev.upload(self.loss, 0, &[0])?;
+        let steps = std::mem::take(&mut self.loss_steps).max(1);
+        Ok(f64::from(sum[0]) / steps as f64)
+    }
+
+    fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError> {
+        let rows = coords.len() / self.in_dim;
+        if !coords.len().is_multiple_of(self.in_dim) || out.len() != rows * self.out_dim {
+            return Err(TrainError("predict: coordinates and outputs disagree".into()));
+        }
+        if self.work.rows == 0 {
+            self.reserve(rows.min(PREDICT_ROWS))?;
+        }
+        let cap = self.work.rows;
+        let bx = self.work.batch_x.unwrap();
+        let last = self.layers.len() - 1;
+        for start in (0..rows).step_by(cap) {
+            let n = (rows - start).min(cap);
+            upload_f32(
+                &mut self.dev,
+                bx,
+                0,
+                &coords[start * self.in_dim..(start + n) * self.in_dim],
+            )?;
+            let mut launches = Vec::new();
+            self.forward(bx, n, false, &mut launches);
+            launches.iter().try_for_each(|l| self.dev.launch(l))?;
+            let o = &mut out[start * self.out_dim..(start + n) * self.out_dim];
+            download_f32(&self.dev, self.work.acts[last], 0, o)?;
+        }
+        Ok(())
+    }
+
+    fn parameters(&self) -> Mlp {
+        let mut flat = vec![0.0f32; self.n_params];
+        let mut mlp = self.template.clone();
+        // A failed copy leaves NaN parameters, which the caller's evaluation reports.
+        if download_f32(&self.dev, self.params, 0, &mut flat).is_err() {
+            flat.fill(f32::NAN);
+        }
+        for ((w, b), l) in mlp.weights.iter_mut().zip(&mut mlp.biases).zip(&self.layers) {
+            let end = l.w + l.fan_in * l.fan_out;
+            w.copy_from_slice(&flat[l.w..end]);
+            b.copy_from_slice(&flat[end..end + l.fan_out]);
+        }
+        mlp
+    }
+}

@@ -1,0 +1,127 @@
+//! The PTX kernels (`vi3nr-cuda/kernels/*.ptx`), registered once: each [`Module`] is one
+//! `.ptx` file behind a common header, with `activation.ptx` linked in where the kernels call
+//! `act_fd`. The files' opening comments give each kernel's arguments and launch shape.
+
+use vi3nr_core::eval::fast::FastAct;
+
+/// PTX version and target every module is assembled for (sm_80 and newer JIT-compile it).
+const HEADER: &str = ".version 7.0\n.target sm_80\n.address_size 64\n";
+const ACTIVATION: &str = include_str!("../../kernels/activation.ptx");
+
+/// One PTX module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// `linear_forward`, `linear_backward_data`.
+    Linear,
+    /// `weight_grad_partial`, `weight_grad_reduce`.
+    WeightGrad,
+    /// `mse_grad`, `loss_reduce`.
+    Loss,
+    /// `adam_begin`, `adam_update`.
+    Adam,
+    /// `gather`.
+    Sample,
+}
+
+impl Module {
+    /// Every module.
+    pub const ALL: [Module; 5] =
+        [Module::Linear, Module::WeightGrad, Module::Loss, Module::Adam, Module::Sample];
+
+    /// The module's file name in `kernels/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            Module::Linear => "linear.ptx",
+            Module::WeightGrad => "weight_grad.ptx",
+            Module::Loss => "loss.ptx",
+            Module::Adam => "adam.ptx",
+            Module::Sample => "sample.ptx",
+        }
+    }
+
+    /// The kernels (`.entry` names) it defines.
+    pub fn kernels(self) -> &'static [&'static str] {
+        match self {
+            Module::Linear => &["linear_forward", "linear_backward_data"],
+            Module::WeightGrad => &["weight_grad_partial", "weight_grad_reduce"],
+            Module::Loss => &["mse_grad", "loss_reduce"],
+            Module::Adam => &["adam_begin", "adam_update"],
+            Module::Sample => &["gather"],
+        }
+    }
+
+    fn body(self) -> &'static str {
+        match self {
+            Module::Linear => include_str!("../../kernels/linear.ptx"),
+            Module::WeightGrad => include_str!("../../kernels/weight_grad.ptx"),
+            Module::Loss => include_str!("../../kernels/loss.ptx"),
+            Module::Adam => include_str!("../../kernels/adam.ptx"),
+            Module::Sample => include_str!("../../kernels/sample.ptx"),
+        }
+    }
+
+    /// The complete PTX text, as loaded on the device and assembled by the CI check.
+    pub fn source(self) -> String {
+        let mut s = String::from(HEADER);
+        if self == Module::Linear {
+            s.push_str(ACTIVATION);
+        }
+        s.push_str(self.body());
+        s
+    }
+}
+
+/// An activation as the kernels' `(code, p0, p1)` arguments (see `activation.ptx`).
+pub fn act_code(act: FastAct) -> (u32, f32, f32) {
+    match act {
+        FastAct::Identity => (0, 0.0, 0.0),
+        FastAct::Relu => (1, 0.0, 0.0),
+        FastAct::Tanh => (2, 0.0, 0.0),
+        FastAct::Sigmoid => (3, 0.0, 0.0),
+        FastAct::Sine(w) => (4, w, 0.0),
+        FastAct::Gaussian(k) => (5, k, 0.0),
+        FastAct::Sinc => (6, 0.0, 0.0),
+        FastAct::Wavelet(w, k) => (7, w, k),
+    }
+}
+
+/// The batch row `i` of step `t` draws sample `sample_index(seed, t, i, points)`: the host copy
+/// of `sample.ptx`'s hash, for tests and for reproducing a device run.
+pub fn sample_index(seed: u64, t: u32, i: u32, points: u32) -> u32 {
+    let mut z = ((u64::from(t) << 32) | u64::from(i))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(seed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (((z >> 32) * u64::from(points)) >> 32) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kernel_is_defined_in_its_module() {
+        for m in Module::ALL {
+            let src = m.source();
+            assert!(src.starts_with(".version"), "{m:?}");
+            for k in m.kernels() {
+                assert!(src.contains(&format!(".entry {k}(")), "{k} missing from {}", m.file());
+            }
+        }
+    }
+
+    #[test]
+    fn sample_indices_are_in_range_and_spread() {
+        let points = 1000;
+        let mut hits = vec![0u32; points as usize];
+        for i in 0..100_000 {
+            let j = sample_index(7, 1 + i / 1000, i % 1000, points);
+            hits[j as usize] += 1;
+        }
+        // 100 expected per bin; a uniform draw stays within ±50 % everywhere (p ≈ 1e-6).
+        let (lo, hi) = (hits.iter().min().unwrap(), hits.iter().max().unwrap());
+        assert!(*lo > 50 && *hi < 150, "bins range {lo}..{hi}");
+    }
+}
