@@ -56,7 +56,9 @@ static PANICKED: AtomicBool = AtomicBool::new(false);
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     // A panic while logging the panic must not recurse.
-    if !PANICKED.swap(true, Ordering::Relaxed) {
+    // (load + store: thumbv6m has no atomic swap; interrupts are not used.)
+    if !PANICKED.load(Ordering::Relaxed) {
+        PANICKED.store(true, Ordering::Relaxed);
         defmt::error!("panic: {}", defmt::Display2Format(info));
     }
     exit(101)
