@@ -9,7 +9,9 @@ fn main() {
     let board = match target.as_str() {
         "thumbv7em-none-eabihf" => "mps2_an386",
         "thumbv6m-none-eabi" => "microbit",
-        other => panic!("firmware-demo builds for thumbv7em-none-eabihf or thumbv6m-none-eabi, not {other}"),
+        other => panic!(
+            "firmware-demo builds for thumbv7em-none-eabihf or thumbv6m-none-eabi, not {other}"
+        ),
     };
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let memory = format!("memory/{}.x", board.replace('_', "-"));

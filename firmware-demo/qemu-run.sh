@@ -23,7 +23,7 @@ skip() {
   fi
   echo "" >&2
   echo "######################################################################" >&2
-  echo "SKIP: $1: not running $(basename "$elf")" >&2
+  echo "SKIP: $1: not running ${elf##*/}" >&2
   echo "      (install it, see firmware-demo/README.md; set VI3NR_REQUIRE_QEMU=1 to fail instead)" >&2
   echo "######################################################################" >&2
   exit 0
@@ -59,9 +59,9 @@ else
 fi
 
 if [[ "$qemu_status" == 124 || "$qemu_status" == 137 ]]; then
-  echo "qemu-run.sh: $(basename "$elf") timed out on $machine" >&2
+  echo "qemu-run.sh: ${elf##*/} timed out on $machine" >&2
 elif [[ "$qemu_status" != 0 ]]; then
-  echo "qemu-run.sh: $(basename "$elf") exited with status $qemu_status on $machine" >&2
+  echo "qemu-run.sh: ${elf##*/} exited with status $qemu_status on $machine" >&2
 fi
 if [[ "$qemu_status" == 0 && "$print_status" != 0 ]]; then
   echo "qemu-run.sh: defmt-print failed with status $print_status" >&2

@@ -2,7 +2,9 @@
 //! init plan against the host's.
 
 use vi3nr_core::eval::Scratch;
-use vi3nr_core::init::{BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status};
+use vi3nr_core::init::{
+    BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status,
+};
 use vi3nr_core::model::{Model, ModelError, NumberFormat};
 use vi3nr_core::{Act, Error};
 
@@ -93,13 +95,8 @@ pub fn check_model(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, C
     let model = parse(golden)?;
     let mut scratch = Scratch::<WIDTH>::new();
     let tol = tolerance(model.format);
-    let mut report = ModelReport {
-        format: model.format,
-        within: 0,
-        exact: 0,
-        max_abs_diff: 0.0,
-        ticks: 0,
-    };
+    let mut report =
+        ModelReport { format: model.format, within: 0, exact: 0, max_abs_diff: 0.0, ticks: 0 };
     let mut ticks = 0u64;
     for (k, &host) in golden.out.iter().enumerate() {
         let x = point(k);
@@ -111,8 +108,8 @@ pub fn check_model(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, C
         let diff = (y[0] - host).abs();
         report.exact += u32::from(y[0].to_bits() == host.to_bits());
         report.within += u32::from(diff <= tol);
-        if !(diff <= report.max_abs_diff) {
-            report.max_abs_diff = diff; // NaN propagates
+        if diff > report.max_abs_diff || diff.is_nan() {
+            report.max_abs_diff = diff;
         }
     }
     report.ticks = ticks.saturating_sub(overhead(timer));

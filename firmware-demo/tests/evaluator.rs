@@ -43,7 +43,12 @@ mod tests {
                 let mut y = [0f32];
                 model.eval(&point(k), &mut y, &mut scratch).unwrap();
                 let host = f32::from_bits(golden.out[k]);
-                defmt::assert!((y[0] - host).abs() <= tolerance(model.format), "{=str} point {=usize}", golden.name, k);
+                defmt::assert!(
+                    (y[0] - host).abs() <= tolerance(model.format),
+                    "{=str} point {=usize}",
+                    golden.name,
+                    k
+                );
             }
         }
     }
@@ -95,9 +100,15 @@ mod tests {
         let model = parse(&MODELS[0]).unwrap();
         let mut small = [0f32; 8];
         let mut y = [0f32];
-        assert!(matches!(model.eval_f32(&[0.0, 0.0], &mut y, &mut small), Err(ModelError::BufferLength(_))));
+        assert!(matches!(
+            model.eval_f32(&[0.0, 0.0], &mut y, &mut small),
+            Err(ModelError::BufferLength(_))
+        ));
         let mut big = [0f32; 2 * WIDTH];
-        assert!(matches!(model.eval_f32(&[0.0], &mut y, &mut big), Err(ModelError::BufferLength(_))));
+        assert!(matches!(
+            model.eval_f32(&[0.0], &mut y, &mut big),
+            Err(ModelError::BufferLength(_))
+        ));
         let mut fixed = [0i16; 2 * WIDTH];
         assert!(model.eval_fixed(&[0.0, 0.0], &mut y, &mut fixed).is_err());
     }

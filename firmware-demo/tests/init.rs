@@ -29,7 +29,8 @@ mod tests {
 
     #[test]
     fn sine_has_no_root_and_relu_any() {
-        let sine = solve_sigma_p(&Act::Sine { omega: 30.0 }, 1.0, &SolveOptions::default()).unwrap();
+        let sine =
+            solve_sigma_p(&Act::Sine { omega: 30.0 }, 1.0, &SolveOptions::default()).unwrap();
         assert!(matches!(sine, Solution::NoRoot { limit: Limit::Zero, .. }));
         let relu = solve_sigma_p(&Act::Relu, 1.0, &SolveOptions::default()).unwrap();
         assert!(relu == Solution::Any);
@@ -37,7 +38,9 @@ mod tests {
 
     #[test]
     fn quadrature_agrees_with_the_closed_form() {
-        for (act, sigma) in [(Act::gaussian(0.05).unwrap(), 0.08), (Act::Sine { omega: 30.0 }, 0.03)] {
+        for (act, sigma) in
+            [(Act::gaussian(0.05).unwrap(), 0.08), (Act::Sine { omega: 30.0 }, 0.03)]
+        {
             let q = quadrature(&act, sigma).unwrap();
             let c = closed_form(&act, sigma).unwrap();
             for (a, b) in [(q.f2, c.f2), (q.df2, c.df2)] {
