@@ -80,3 +80,44 @@ unsafe fn DefaultHandler(irqn: i16) {
     defmt::error!("unexpected exception or interrupt {=i16}", irqn);
     exit(4)
 }
+
+/// Stack high-water mark: [`stack::paint`] at boot, [`stack::used`] at the end.
+pub mod stack {
+    const PAINT: u32 = 0x5ac5_5ac5;
+
+    unsafe extern "C" {
+        // cortex-m-rt's linker script: the stack grows down from `_stack_start` to `_stack_end`.
+        static mut _stack_end: u32;
+        static _stack_start: u32;
+    }
+
+    fn bounds() -> (usize, usize) {
+        (&raw const _stack_end as usize, &raw const _stack_start as usize)
+    }
+
+    /// Fills the unused stack (below the current frame, with a margin) with a pattern.
+    #[inline(never)]
+    pub fn paint() {
+        let (end, _) = bounds();
+        let sp = cortex_m::register::msp::read() as usize - 256;
+        let mut p = end as *mut u32;
+        while (p as usize) < sp {
+            // SAFETY: between the end of .bss/heap and the live stack: memory nobody uses yet.
+            unsafe {
+                p.write_volatile(PAINT);
+                p = p.add(1);
+            }
+        }
+    }
+
+    /// Bytes of stack used since [`paint`] (the deepest word that lost the pattern).
+    pub fn used() -> usize {
+        let (end, start) = bounds();
+        let mut p = end as *const u32;
+        // SAFETY: reads within the stack region.
+        while (p as usize) < start && unsafe { p.read_volatile() } == PAINT {
+            p = unsafe { p.add(1) };
+        }
+        start - p as usize
+    }
+}

@@ -7,10 +7,11 @@ use defmt::{error, info};
 use vi3nr_firmware::check::{self, tolerance};
 use vi3nr_firmware::goldens::MODELS;
 use vi3nr_firmware::timer::{Timer, instructions};
-use vi3nr_firmware::{BOARD, POINTS, exit};
+use vi3nr_firmware::{BOARD, POINTS, exit, stack};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
+    stack::paint();
     let timer = Timer::new(cortex_m::Peripherals::take().unwrap().SYST);
     info!("vi3nr firmware demo on {=str}", BOARD);
     let mut failures = 0u32;
@@ -45,6 +46,7 @@ fn main() -> ! {
             }
         }
     }
+    let models_stack = stack::used();
     match check::check_plan(&timer) {
         Ok(p) if p.passed() => info!(
             "init plan (gaussian:0.05, 2-32-32-32-32-1): sigma_p = {=f64} ({}), {=u32} values, max rel. diff from host {=f64}, {=u64} instructions",
@@ -63,6 +65,11 @@ fn main() -> ! {
             error!("init plan failed: {}", e);
         }
     }
+    info!(
+        "stack used: {=usize} bytes by the models, {=usize} with the init plan",
+        models_stack,
+        stack::used()
+    );
     if failures == 0 {
         info!("all checks passed");
         exit(0)
