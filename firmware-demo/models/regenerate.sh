@@ -16,7 +16,7 @@ if [[ "${REGENERATE_IMAGE:-0}" == 1 ]]; then
   python3 -c "from PIL import Image; Image.open('vi3nr-cuda/assets/chelsea_128.png').convert('L').resize((64, 43), Image.Resampling.LANCZOS).save('$dir/chelsea_grey_64.png', optimize=True)"
 fi
 cargo build --release -q -p vi3nr-cuda
-vi3nr="$root/target/release/vi3nr"
+vi3nr="${CARGO_TARGET_DIR:-$root/target}/release/vi3nr"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 for act in sine:30 gaussian:0.05; do
