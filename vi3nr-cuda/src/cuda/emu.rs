@@ -8,7 +8,7 @@
 //! after another. Inside a block each thread runs until it reaches `bar.sync` / `barrier.sync`
 //! or exits, then the next thread; when every thread waits at the same barrier instruction the
 //! next phase starts. `.func` calls get a fresh register frame each. Release builds interpret
-//! roughly 100 million instructions per second on one core.
+//! about 200 million instructions per second on one core (measured on `linear_forward`).
 //!
 //! # What it checks
 //! - **Bounds**: each allocation lives at `(id + 1) << 32`, so any global access outside a live
@@ -199,8 +199,14 @@ impl Emulator {
         if grid.contains(&0) || block.contains(&0) {
             return Err(bad(format!("empty grid {grid:?} or block {block:?}")));
         }
+        let total = threads * grid.iter().map(|&g| u64::from(g)).product::<u64>();
         if threads > 1024 || block[2] > 64 || grid[1] > 65535 || grid[2] > 65535 {
             return Err(bad(format!("grid {grid:?} / block {block:?} exceed CUDA's limits")));
+        }
+        if total >= u64::from(u32::MAX) {
+            return Err(bad(format!(
+                "{total} threads: the interpreter numbers threads in 32 bits"
+            )));
         }
         if f.reqntid.is_some_and(|r| r != block) {
             return Err(bad(format!("block {block:?} differs from .reqntid {:?}", f.reqntid)));

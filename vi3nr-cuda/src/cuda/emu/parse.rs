@@ -1261,6 +1261,8 @@ mod tests {
     mov.u32 %r1, buf;
     mov.u32 %r2, dyn;
     ld.param.u64 %rd1, [p];
+    ld.shared.v2.f32 {%r1, %r2}, [tileA+-8];
+    st.shared.u32 [%r0-4], 0x10;
 L: ret;
 }";
         let m = parse(src).unwrap();
@@ -1278,5 +1280,9 @@ L: ret;
         assert_eq!(imm(2), m.dyn_base);
         assert!(m.dyn_base >= 128 + 64 + 128 + 5 + 128);
         assert_eq!(f.code[3].op, Op::LdParam { ty: Ty::U64, d: 5, off: 8 });
+        let Op::Ld { n: 2, d: [1, 2, _, _], addr, .. } = f.code[4].op else { panic!() };
+        assert_eq!(addr, Addr { base: Src::Imm(128), off: -8 });
+        let Op::St { s: [Src::Imm(16), ..], addr, .. } = f.code[5].op else { panic!() };
+        assert_eq!(addr, Addr { base: Src::Reg(0), off: -4 });
     }
 }
