@@ -10,14 +10,14 @@
 pub mod backend;
 pub mod device;
 pub mod driver;
-//TMP pub mod emu;
-//TMP pub mod emulated;
+pub mod emu;
+pub mod emulated;
 pub mod kernels;
 
 pub use backend::CudaBackend;
 pub use device::Device;
 pub use driver::{Driver, Unavailable};
-//TMP pub use emulated::Emulated;
+pub use emulated::Emulated;
 
 use crate::export::Mlp;
 use crate::train::{Adam, TrainError};

@@ -1,0 +1,315 @@
+//! The CUDA backend against the CPU backend: forward outputs, gradients, one Adam step, a loss
+//! curve, and the device batch sampler. One test body per check, run on two devices:
+//!
+//! - the PTX interpreter (`cuda::Emulated`), always: the real kernels and the real launch
+//!   sequence executed on the CPU, with out-of-bounds, race and barrier checks; small shapes;
+//! - a GPU (`cuda::Driver`) when one is present: larger and ragged shapes. Without a GPU these
+//!   print `SKIP`; with `VI3NR_REQUIRE_GPU=1` a missing GPU fails them.
+
+use vi3nr_core::Act;
+use vi3nr_core::init::SigmaP;
+use vi3nr_cuda::cuda::device::{Arg, Launch, download_f32, upload_f32};
+use vi3nr_cuda::cuda::kernels::sample_index;
+use vi3nr_cuda::cuda::{CudaBackend, Device, Driver, Emulated};
+use vi3nr_cuda::export::Mlp;
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, InitScheme};
+
+const ACTS: [Act; 7] = [
+    Act::Sine { omega: 30.0 },
+    Act::Gaussian { a: 0.1 },
+    Act::Relu,
+    Act::Tanh,
+    Act::Sigmoid,
+    Act::Sinc,
+    Act::Wavelet { omega: 5.0, s: 1.0 },
+];
+
+fn emulated() -> Emulated {
+    Emulated::new().expect("the kernels load in the interpreter")
+}
+
+/// The GPU, or `None` after printing SKIP; panics under `VI3NR_REQUIRE_GPU=1` without one.
+fn gpu(test: &str) -> Option<Driver> {
+    match Driver::open(0) {
+        Ok(dev) => Some(dev.expect("a GPU is present but the backend failed to set up")),
+        Err(why) => {
+            if std::env::var("VI3NR_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("VI3NR_REQUIRE_GPU=1 but {why}");
+            }
+            eprintln!("SKIP {test}: {why} (set VI3NR_REQUIRE_GPU=1 to make this a failure)");
+            None
+        }
+    }
+}
+
+/// `rows` samples of a smooth 2-D signal with `out` channels, plus a width-`in_dim` input
+/// (extra input columns are functions of the first two).
+fn data(rows: usize, in_dim: usize, out: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut coords = Vec::new();
+    let mut values = Vec::new();
+    for i in 0..rows {
+        let t = (i as f32 + 0.5) / rows as f32;
+        let (x, y) = (2.0 * t - 1.0, (13.0 * t).sin());
+        for c in 0..in_dim {
+            coords.push(match c {
+                0 => x,
+                1 => y,
+                _ => (x * c as f32).cos(),
+            });
+        }
+        for c in 0..out {
+            values.push(((3.0 + c as f32) * x).sin() * 0.5 + 0.2 * y);
+        }
+    }
+    (coords, values)
+}
+
+fn network(widths: &[usize], act: Act) -> Mlp {
+    InitScheme::vi3nr(SigmaP::Auto(None)).init(widths, act, 5).unwrap()
+}
+
+/// Largest |a − b| over max |b| (or 1e-30).
+fn rel_err(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().map(|x| f64::from(x.abs())).fold(1e-30, f64::max);
+    a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).fold(0.0, f64::max) / scale
+}
+
+fn check_forward<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, act);
+    let adam = Adam::with_lr(1e-3);
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let (mut a, mut b) = (vec![0.0; values.len()], vec![0.0; values.len()]);
+    cpu.predict(&coords, &mut a).unwrap();
+    cuda.predict(&coords, &mut b).unwrap();
+    let e = rel_err(&b, &a);
+    eprintln!("{act} {widths:?} rows {rows}: forward, largest difference / largest output {e:.1e}");
+    assert!(e < 2e-5, "{act} {widths:?} rows {rows}: forward differs by {e:.2e}");
+}
+
+fn check_gradient<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, act);
+    let adam = Adam::with_lr(1e-3);
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let (la, ga) = cpu.loss_and_gradient(&coords, &values).unwrap();
+    let (lb, gb) = cuda.loss_and_gradient(&coords, &values).unwrap();
+    assert!((la - lb).abs() <= 1e-5 * la.abs(), "{act} {widths:?}: loss {lb} vs {la}");
+    let e = rel_err(&gb, &ga);
+    eprintln!("{act} {widths:?} rows {rows}: gradient, largest difference / largest entry {e:.1e}");
+    assert!(e < 1e-4, "{act} {widths:?} rows {rows}: gradient differs by {e:.2e}");
+}
+
+/// One full-batch Adam step: parameters agree, except where a gradient is so small that its
+/// sign is rounding noise (Adam's first step moves every parameter by ±lr).
+fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, act);
+    let adam = Adam::with_lr(1e-3);
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let (_, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
+    let gmax = grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    cpu.step(Batch::Full).unwrap();
+    cuda.step(Batch::Full).unwrap();
+    let (lc, lg) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
+    assert!((lc - lg).abs() <= 1e-5 * lc.abs(), "{act}: step loss {lg} vs {lc}");
+    let flat = |m: &Mlp| -> Vec<f32> {
+        m.weights.iter().zip(&m.biases).flat_map(|(w, b)| w.iter().chain(b).copied()).collect()
+    };
+    let (pc, pg) = (flat(&cpu.parameters()), flat(&cuda.parameters()));
+    for (i, ((a, b), g)) in pc.iter().zip(&pg).zip(&grad).enumerate() {
+        let noisy = g.abs() < 1e-4 * gmax;
+        assert!(
+            noisy || (a - b).abs() <= 2e-6 * a.abs().max(1.0),
+            "{act}: parameter {i}: {b} vs {a}"
+        );
+    }
+}
+
+/// Mean losses over `blocks` blocks of `every` full-batch steps agree within 2 %.
+fn check_loss_curve<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, steps: u64) {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, act);
+    let adam = Adam::with_lr(1e-3);
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let every = steps / 10;
+    let (mut first, mut last) = (0.0, 0.0);
+    for block in 0..10 {
+        for _ in 0..every {
+            cpu.step(Batch::Full).unwrap();
+            cuda.step(Batch::Full).unwrap();
+        }
+        let (a, b) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
+        eprintln!(
+            "{act} {widths:?}: steps to {}: loss cpu {a:.6e} device {b:.6e}",
+            (block + 1) * every
+        );
+        assert!((a - b).abs() <= 0.02 * a, "{act} {widths:?}: block {block}: loss {b} vs {a}");
+        if block == 0 {
+            first = a;
+        }
+        last = a;
+    }
+    assert!(last < 0.5 * first, "{act}: the loss did not fall ({first} → {last})");
+}
+
+/// The device sampler draws the documented indices and copies the right rows.
+fn check_gather<D: Device>(mut dev: D) {
+    let (points, rows, in_dim, out_dim) = (1000usize, 300usize, 2usize, 3usize);
+    let (coords, values) = data(points, in_dim, out_dim);
+    let c = dev.alloc(coords.len()).unwrap();
+    let v = dev.alloc(values.len()).unwrap();
+    let (bx, by) = (dev.alloc(rows * in_dim).unwrap(), dev.alloc(rows * out_dim).unwrap());
+    let state = dev.alloc(3).unwrap();
+    upload_f32(&mut dev, c, 0, &coords).unwrap();
+    upload_f32(&mut dev, v, 0, &values).unwrap();
+    let t = 42u32;
+    dev.upload(state, 0, &[t, 0, 0]).unwrap();
+    let seed = 0x1234_5678_9abc_def0;
+    let args = vec![
+        c.arg(),
+        v.arg(),
+        bx.arg(),
+        by.arg(),
+        state.arg(),
+        Arg::U64(seed),
+        Arg::U32(points as u32),
+        Arg::U32(rows as u32),
+        Arg::U32(in_dim as u32),
+        Arg::U32(out_dim as u32),
+    ];
+    let launch = Launch { kernel: "gather", grid: [2, 1, 1], block: [256, 1, 1], args };
+    dev.launch(&launch).unwrap();
+    let (mut gx, mut gy) = (vec![0.0; rows * in_dim], vec![0.0; rows * out_dim]);
+    download_f32(&dev, bx, 0, &mut gx).unwrap();
+    download_f32(&dev, by, 0, &mut gy).unwrap();
+    for i in 0..rows {
+        let j = sample_index(seed, t, i as u32, points as u32) as usize;
+        assert_eq!(&gx[i * in_dim..][..in_dim], &coords[j * in_dim..][..in_dim], "row {i}");
+        assert_eq!(&gy[i * out_dim..][..out_dim], &values[j * out_dim..][..out_dim], "row {i}");
+    }
+}
+
+// --- On the PTX interpreter (always) -------------------------------------------------------
+
+#[test]
+fn emulated_forward_matches_cpu_for_every_activation() {
+    for act in ACTS {
+        check_forward(emulated(), &[2, 16, 16, 3], 37, act);
+    }
+    check_forward(emulated(), &[3, 20, 5, 1], 19, Act::Sine { omega: 30.0 });
+}
+
+#[test]
+fn emulated_gradient_matches_cpu_for_every_activation() {
+    for act in ACTS {
+        check_gradient(emulated(), &[2, 16, 16, 3], 37, act);
+    }
+    check_gradient(emulated(), &[3, 20, 5, 1], 19, Act::Gaussian { a: 0.1 });
+    // Several 16-wide tiles along K and N, and several batch chunks in weight_grad_partial.
+    check_gradient(emulated(), &[2, 64, 48, 3], 50, Act::Sine { omega: 30.0 });
+    check_gradient(emulated(), &[2, 16, 3], 601, Act::Sine { omega: 30.0 });
+}
+
+#[test]
+fn emulated_adam_step_matches_cpu() {
+    check_adam_step(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 });
+}
+
+#[test]
+fn emulated_loss_curve_matches_cpu() {
+    check_loss_curve(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 }, 200);
+}
+
+#[test]
+fn emulated_gather_draws_the_documented_rows() {
+    check_gather(emulated());
+}
+
+#[test]
+fn emulated_random_batches_train() {
+    let (coords, values) = data(200, 2, 1);
+    let mlp = network(&[2, 16, 1], Act::Sine { omega: 30.0 });
+    let mut cuda =
+        CudaBackend::new(emulated(), mlp, &coords, &values, Adam::with_lr(1e-3), 3).unwrap();
+    for _ in 0..5 {
+        cuda.step(Batch::Random(40)).unwrap();
+    }
+    let loss = cuda.take_loss().unwrap();
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
+    assert_eq!(cuda.device().launches, 5 * 12, "one recorded sequence of 12 launches per step");
+}
+
+// --- On a GPU (when present) -----------------------------------------------------------------
+
+const GPU_SHAPES: [(&[usize], usize); 4] = [
+    (&[2, 16, 16, 3], 1000),
+    (&[2, 64, 64, 64, 3], 4099),
+    (&[2, 256, 256, 3], 2053),
+    (&[3, 20, 5, 1], 77),
+];
+
+#[test]
+fn gpu_forward_matches_cpu() {
+    for (widths, rows) in GPU_SHAPES {
+        for act in ACTS {
+            let Some(dev) = gpu("gpu_forward_matches_cpu") else { return };
+            check_forward(dev, widths, rows, act);
+        }
+    }
+}
+
+#[test]
+fn gpu_gradient_matches_cpu() {
+    for (widths, rows) in GPU_SHAPES {
+        for act in ACTS {
+            let Some(dev) = gpu("gpu_gradient_matches_cpu") else { return };
+            check_gradient(dev, widths, rows, act);
+        }
+    }
+}
+
+#[test]
+fn gpu_adam_step_matches_cpu() {
+    for (widths, rows) in GPU_SHAPES {
+        let Some(dev) = gpu("gpu_adam_step_matches_cpu") else { return };
+        check_adam_step(dev, widths, rows, Act::Sine { omega: 30.0 });
+    }
+}
+
+#[test]
+fn gpu_loss_curve_matches_cpu() {
+    for act in [Act::Sine { omega: 30.0 }, Act::Gaussian { a: 0.1 }] {
+        let Some(dev) = gpu("gpu_loss_curve_matches_cpu") else { return };
+        check_loss_curve(dev, &[2, 64, 64, 64, 3], 4099, act, 200);
+    }
+}
+
+#[test]
+fn gpu_gather_draws_the_documented_rows() {
+    if let Some(dev) = gpu("gpu_gather_draws_the_documented_rows") {
+        check_gather(dev);
+    }
+}
+
+#[test]
+fn gpu_runs_are_reproducible() {
+    let Some(dev) = gpu("gpu_runs_are_reproducible") else { return };
+    let Some(dev2) = gpu("gpu_runs_are_reproducible") else { return };
+    let (coords, values) = data(5000, 2, 3);
+    let mlp = network(&[2, 64, 64, 3], Act::Sine { omega: 30.0 });
+    let adam = Adam::with_lr(1e-3);
+    let mut a = CudaBackend::new(dev, mlp.clone(), &coords, &values, adam, 1).unwrap();
+    let mut b = CudaBackend::new(dev2, mlp, &coords, &values, adam, 1).unwrap();
+    for _ in 0..20 {
+        a.step(Batch::Random(1000)).unwrap();
+        b.step(Batch::Random(1000)).unwrap();
+    }
+    assert_eq!(a.take_loss().unwrap().to_bits(), b.take_loss().unwrap().to_bits());
+    assert_eq!(a.parameters(), b.parameters(), "same seed, same bits: no races");
+}
