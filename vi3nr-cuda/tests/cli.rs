@@ -319,7 +319,6 @@ fn fit_rejects_bad_input_without_writing() {
         vec!["fit", "--hidden", "0", "--out", out],
         vec!["fit", "--batch", "0", "--out", out],
         vec!["fit", "--init", "siren", "--activation", "gaussian", "--steps", "1", "--out", out],
-        vec!["fit", "--device", "cuda", "--steps", "1", "--out", out],
         vec!["fit", "--steps", "1", "--out", "/proc/vi3nr-cannot-write"],
     ];
     for args in cases {
@@ -333,6 +332,28 @@ fn fit_rejects_bad_input_without_writing() {
         assert!(String::from_utf8_lossy(&run.stderr).starts_with("error:"), "{args:?}");
         assert!(!dir.join("model.vi3").exists(), "{args:?} wrote a model");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn device_choice_without_a_gpu() {
+    if vi3nr_cuda::cuda::driver::driver_present() {
+        eprintln!("SKIP device_choice_without_a_gpu: this machine has a CUDA driver");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vi3nr-device-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let common = ["--hidden", "8", "--steps", "2", "--out", out];
+    let cuda = vi3nr(&[&["fit", "--device", "cuda"][..], &common].concat());
+    let err = String::from_utf8_lossy(&cuda.stderr);
+    assert_eq!(cuda.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: --device cuda: no CUDA driver"), "{err}");
+    assert!(!dir.join("model.vi3").exists(), "--device cuda wrote a model");
+    let auto = vi3nr(&[&["fit", "--device", "auto"][..], &common].concat());
+    let err = String::from_utf8_lossy(&auto.stderr);
+    assert!(auto.status.success(), "{err}");
+    let fallback: Vec<&str> = err.lines().filter(|l| l.contains("CUDA")).collect();
+    assert_eq!(fallback, ["no CUDA driver (libcuda could not be loaded): training on the CPU"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
