@@ -6,7 +6,7 @@
 
 pub mod fast;
 
-use crate::fixed::{self, FixedAct, Requant};
+use crate::fixed::{self, FixedAct, Requant, Rescale};
 use crate::model::{Model, ModelError, NumberFormat, Weights};
 use fast::FastAct;
 
@@ -61,6 +61,34 @@ fn dot_f16(w: &[half::f16], x: &[f32]) -> f32 {
     }
     let tail: f32 = wt.iter().zip(xt).map(|(w, x)| w.to_f32() * x).sum();
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// `bias + Σₖ (w₂ₖ·x₂ₖ + w₂ₖ₊₁·x₂ₖ₊₁) >> shift` in i32: products summed in pairs before the
+/// shift (|q_w| ≤ 32,767 and |x| ≤ 32,768, so a pair stays below 2³¹), an odd last product
+/// shifted alone. Wrapping, so that no input can make it panic.
+#[inline(always)]
+fn dot_fixed<T: Copy + Into<i32>>(w: &[T], x: &[i16], bias: i32, shift: u32) -> i32 {
+    let (wp, wt) = w.as_chunks::<2>();
+    let (xp, xt) = x.as_chunks::<2>();
+    let mut acc = bias;
+    for (w, x) in wp.iter().zip(xp) {
+        let p = w[0].into().wrapping_mul(i32::from(x[0]));
+        let p = p.wrapping_add(w[1].into().wrapping_mul(i32::from(x[1])));
+        acc = acc.wrapping_add(p >> shift);
+    }
+    for (&w, &x) in wt.iter().zip(xt) {
+        acc = acc.wrapping_add(w.into().wrapping_mul(i32::from(x)) >> shift);
+    }
+    acc
+}
+
+/// The activation of accumulator `acc` rescaled by `r` into its argument units.
+#[inline(always)]
+fn activate(act: FixedAct, acc: i32, r: Rescale) -> i16 {
+    match act {
+        FixedAct::Sine => fixed::sine_turns(r.turns(acc)),
+        _ => act.eval_q16(r.q16(acc)),
+    }
 }
 
 impl Model<'_> {
@@ -162,52 +190,43 @@ impl Model<'_> {
         let last = self.layers.len() - 1;
         let mut in_frac = fixed::INPUT_FRAC;
         for (i, layer) in self.layers.iter().enumerate() {
-            let (fi, fo) = (layer.fan_in, layer.fan_out);
+            let fi = layer.fan_in;
             let input = &a[..fi];
-            let fixed_act = FixedAct::new(layer.act).ok_or(ModelError::Layer {
-                index: i as u8,
-                what: "activation constants out of range",
-            })?;
+            let index = i as u8;
+            let fixed_act = FixedAct::new(layer.act)
+                .ok_or(ModelError::Layer { index, what: "activation constants out of range" })?;
             let shift = fixed::acc_shift(self.format, fi);
             let to_out = i == last;
-            let mut emit = |j: usize, arg: i64| {
+            let mut emit = |j: usize, acc: i32, r: Rescale| {
                 if to_out && layer.act.is_none() {
                     // Q16.16 of the real output.
-                    out[j] = arg as f32 * (1.0 / 65_536.0);
+                    out[j] = r.q16(acc) as f32 * (1.0 / 65_536.0);
                 } else if to_out {
-                    out[j] = f32::from(fixed_act.eval(arg))
+                    out[j] = f32::from(activate(fixed_act, acc, r))
                         / (1u32 << fixed::out_frac(layer.act)) as f32;
                 } else {
-                    b[j] = fixed_act.eval(arg);
+                    b[j] = activate(fixed_act, acc, r);
                 }
             };
             match layer.weights {
                 Weights::Q15 { w, b: bias, requant, .. } => {
+                    let r = requant.rescale();
                     for (j, (row, &bias)) in w.chunks_exact(fi).zip(bias).enumerate() {
-                        let acc = row.iter().zip(input).fold(bias, |acc, (&w, &x)| {
-                            acc.wrapping_add((i32::from(w) * i32::from(x)) >> shift)
-                        });
-                        emit(j, requant.apply(acc));
+                        emit(j, dot_fixed(row, input, bias, shift), r);
                     }
                 }
                 Weights::I8 { scales, w, b: bias } => {
                     for (j, ((row, &bias), &scale)) in
                         w.chunks_exact(fi).zip(bias).zip(scales).enumerate()
                     {
-                        let acc = row.iter().zip(input).fold(bias, |acc, (&w, &x)| {
-                            acc.wrapping_add((i32::from(w) * i32::from(x)) >> shift)
-                        });
                         let k = fixed::arg_scale(layer.act, f64::from(scale), shift, in_frac);
-                        let requant = Requant::new(k).ok_or(ModelError::Layer {
-                            index: i as u8,
-                            what: "row scale out of range",
-                        })?;
-                        emit(j, requant.apply(acc));
+                        let requant = Requant::new(k)
+                            .ok_or(ModelError::Layer { index, what: "row scale out of range" })?;
+                        emit(j, dot_fixed(row, input, bias, shift), requant.rescale());
                     }
                 }
                 _ => return Err(ModelError::BufferLength("a floating-point model needs eval_f32")),
             }
-            let _ = fo;
             in_frac = fixed::out_frac(layer.act);
             core::mem::swap(&mut a, &mut b);
         }

@@ -3,11 +3,13 @@
 //! Conventions (also in FORMAT.md):
 //! - layer inputs are i16: coordinates and bounded activations in Q1.14, relu and identity
 //!   outputs in Q3.12 ([`out_frac`]);
-//! - a layer accumulates `Σ (w·x) >> s` in i32, `s` = [`acc_shift`] (⌈log₂ fan_in⌉ for q15), so
-//!   no sum of `fan_in` products of i16 values can overflow; biases are stored in the units of
-//!   that shifted accumulator and bounded by [`BIAS_LIMIT`];
+//! - a layer accumulates `Σ (w·x + w'·x') >> s` in i32 (products in consecutive pairs, each pair
+//!   below 2³¹), `s` = [`acc_shift`] (⌈log₂ fan_in⌉ for q15), so no sum of `fan_in` products of
+//!   i16 values can overflow; biases are stored in the units of that shifted accumulator and
+//!   bounded by [`BIAS_LIMIT`];
 //! - a [`Requant`] (an i32 multiplier and a right shift, derived once from the layer's weight
-//!   scale) maps the accumulator to the activation's argument: turns as a wrapping u32 for sine,
+//!   scale), applied by the evaluator in 32-bit arithmetic as a [`Rescale`], maps the
+//!   accumulator to the activation's argument: turns as a wrapping u32 for sine,
 //!   `z/a` in Q16.16 for the Gaussian, `z` in Q16.16 otherwise;
 //! - activations are tables with linear interpolation (built by `build.rs` from their formulas):
 //!   a quarter-wave sine of 256 segments, `exp(−u²/2)`, `tanh` and `sin u/u` on steps of 1/64.
@@ -92,6 +94,68 @@ impl Requant {
     pub fn apply(self, acc: i32) -> i64 {
         (i64::from(acc) * i64::from(self.mult)) >> self.shift
     }
+
+    /// The same `k` in the evaluator's 32-bit form ([`Rescale`]).
+    pub fn rescale(self) -> Rescale {
+        // k = mult · 2^−shift = f · 2^(e − 32) with f = 2·mult ∈ [2³¹, 2³²), e = 31 − shift.
+        let f = (self.mult as u32) << 1;
+        let e = 31 - self.shift as i32;
+        let (int, frac, right) = if e >= 0 {
+            let int = if e == 0 { 0 } else { f >> (32 - e) };
+            (int, f.wrapping_shl(e as u32), 0)
+        } else {
+            (0, f, (-e) as u32)
+        };
+        let limit = (i32::MAX as u32).checked_div(int).unwrap_or(u32::MAX);
+        Rescale { int, frac, right, limit }
+    }
+}
+
+/// `k = int + frac · 2⁻³²`, then a right shift: the multiplier of a [`Requant`] split so that
+/// the evaluator applies it with three or four 32-bit multiplies and no 64-bit arithmetic (the
+/// Cortex-M0 has neither a long multiply nor 64-bit shifts). The fractional product
+/// `acc · frac · 2⁻³²` is taken from 16-bit halves, dropping the low×low term and flooring each
+/// of the other two: it lies between the exact value and 3 below it, and the result is the
+/// same on every target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rescale {
+    int: u32,
+    frac: u32,
+    right: u32,
+    /// Largest `|acc|` whose product with `int` fits an i32 (saturation of [`Rescale::q16`]).
+    limit: u32,
+}
+
+impl Rescale {
+    /// `⌊acc · frac · 2⁻³²⌋`, within 3 below (see the type's docs).
+    #[inline(always)]
+    fn frac_product(self, acc: i32) -> i32 {
+        let (ah, al) = (acc >> 16, acc as u32 & 0xFFFF);
+        let (fh, fl) = (self.frac >> 16, self.frac & 0xFFFF);
+        // |ah| ≤ 2¹⁵ and fh, fl < 2¹⁶: every product fits its type.
+        let high = ah.wrapping_mul(fh as i32);
+        let mid = (ah.wrapping_mul(fl as i32) >> 16).wrapping_add(((al * fh) >> 16) as i32);
+        high.wrapping_add(mid)
+    }
+
+    /// `acc · k` as a wrapping u32 (the sine's turns).
+    #[inline(always)]
+    pub fn turns(self, acc: i32) -> u32 {
+        let v = acc.wrapping_mul(self.int as i32).wrapping_add(self.frac_product(acc));
+        (v >> self.right) as u32
+    }
+
+    /// `acc · k` saturated to i32 (a Q16.16 argument).
+    #[inline(always)]
+    pub fn q16(self, acc: i32) -> i32 {
+        if acc.unsigned_abs() > self.limit {
+            return if acc < 0 { i32::MIN } else { i32::MAX };
+        }
+        // |acc · int| ≤ i32::MAX; the fractional part adds less than |acc|, so only the sum
+        // can leave the range: saturate it.
+        let v = (acc * self.int as i32).saturating_add(self.frac_product(acc));
+        v >> self.right
+    }
 }
 
 /// An activation prepared for integer evaluation.
@@ -141,23 +205,35 @@ impl FixedAct {
     /// The activation of argument `arg` (see the module docs for its units), as i16 with
     /// [`out_frac`] fractional bits.
     pub fn eval(self, arg: i64) -> i16 {
-        let q16 = arg.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+        match self {
+            FixedAct::Sine => sine_turns(arg as u32),
+            _ => self.eval_q16(arg.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+        }
+    }
+
+    /// [`FixedAct::eval`] of an argument that fits 32 bits: the sine's turns as the u32's
+    /// bits, the other activations' Q16.16 values.
+    #[inline]
+    pub fn eval_q16(self, q16: i32) -> i16 {
         let mag = q16.unsigned_abs();
+        // Table positions (Q.16 indices) of `mag` scaled by 2^k, k ≤ 6, capped beyond the
+        // longest table (2,049 entries) so that they fit a u32.
+        let at = |k: u32| mag.min(1 << 25) << k;
         let signed = |v: i16| if q16 < 0 { -v } else { v };
         match self {
-            FixedAct::Identity => saturate(q16 >> 4),
-            FixedAct::Relu => saturate(q16.max(0) >> 4),
-            FixedAct::Tanh => signed(interp(&TANH, mag << 6)),
+            FixedAct::Identity => saturate(i64::from(q16 >> 4)),
+            FixedAct::Relu => saturate(i64::from(q16.max(0) >> 4)),
+            FixedAct::Tanh => signed(interp(&TANH, at(6))),
             FixedAct::Sigmoid => {
-                let t = i32::from(interp(&TANH, mag << 5));
+                let t = i32::from(interp(&TANH, at(5)));
                 let t = if q16 < 0 { -t } else { t };
                 ((16_384 + t) >> 1) as i16
             }
-            FixedAct::Sine => sine_turns(arg as u32),
-            FixedAct::Gaussian => interp(&GAUSS, mag << 6),
+            FixedAct::Sine => sine_turns(q16 as u32),
+            FixedAct::Gaussian => interp(&GAUSS, at(6)),
             FixedAct::Sinc => {
                 if mag < 32 << 16 {
-                    interp(&SINC, mag << 6)
+                    interp(&SINC, at(6))
                 } else {
                     // 2³²/2π turns per radian, applied to Q16.16 radians.
                     let turns = ((mag as i64 * 683_565_276) >> 16) as u32;
@@ -165,10 +241,10 @@ impl FixedAct {
                 }
             }
             FixedAct::Wavelet { turns, gauss } => {
-                let z = q16 as i32;
+                let z = q16;
                 let c = sine_turns((turns.apply(z) as u32).wrapping_add(1 << 30));
-                // Saturated: beyond |u| = 2³² the Gaussian is 0 anyway.
-                let u = gauss.apply(z).unsigned_abs().min(u64::from(u32::MAX));
+                // Capped: beyond |u| = 2²⁵ (index 512) the Gaussian is 0 anyway.
+                let u = gauss.apply(z).unsigned_abs().min(1 << 25) as u32;
                 let g = interp(&GAUSS, u << 6);
                 ((i32::from(c) * i32::from(g)) >> 14) as i16
             }
@@ -181,7 +257,8 @@ fn saturate(v: i64) -> i16 {
 }
 
 /// Linear interpolation in `table` at `pos`, a Q.16 index; the last entry beyond the end.
-fn interp(table: &[i16], pos: u64) -> i16 {
+#[inline(always)]
+fn interp(table: &[i16], pos: u32) -> i16 {
     let i = (pos >> 16) as usize;
     match (table.get(i), table.get(i + 1)) {
         (Some(&a), Some(&b)) => {
@@ -193,11 +270,12 @@ fn interp(table: &[i16], pos: u64) -> i16 {
 }
 
 /// `sin(2π·θ/2³²)` in Q1.14 from the quarter-wave table.
+#[inline]
 pub fn sine_turns(theta: u32) -> i16 {
     let quadrant = theta >> 30;
     let x = theta & 0x3FFF_FFFF;
     let x = if quadrant & 1 == 1 { (1 << 30) - x } else { x };
-    let v = interp(&SINE, u64::from(x) >> 6);
+    let v = interp(&SINE, x >> 6);
     if quadrant >= 2 { -v } else { v }
 }
 

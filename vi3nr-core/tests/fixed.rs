@@ -71,3 +71,25 @@ fn fixed_statistics_are_close_to_the_float_ones() {
         }
     }
 }
+
+#[test]
+fn the_evaluators_rescale_is_within_three_units_below_the_exact_requant() {
+    use vi3nr_core::fixed::Requant;
+    for k in [3e-10, 1.7e-6, 0.013, 0.5, 0.999_999, 1.0, 17.6, 1_234.5, 6.1e6, 1.9e9] {
+        let exact = Requant::new(k).unwrap();
+        let r = exact.rescale();
+        let mut acc = i32::MIN;
+        loop {
+            let e = exact.apply(acc);
+            let turns = (e as u32).wrapping_sub(r.turns(acc)) as i32;
+            assert!((0..=3).contains(&turns), "k={k} acc={acc}: turns {e} vs {}", r.turns(acc));
+            let clamped = e.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+            let q16 = clamped - i64::from(r.q16(acc));
+            assert!((0..=3).contains(&q16), "k={k} acc={acc}: q16 {e} vs {}", r.q16(acc));
+            match acc.checked_add(9_973_331) {
+                Some(next) => acc = next,
+                None => break,
+            }
+        }
+    }
+}
