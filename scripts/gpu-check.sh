@@ -25,24 +25,29 @@ fi
 echo "=== training steps per second, batch 2^18, sine ω=30, Adam"
 results=$(mktemp)
 for hidden in 64,64,64 256,256,256; do
-  timeout 120 cargo run --release -q -p vi3nr-cuda --example train_bench -- \
-    --device cuda --hidden "$hidden" --out 3 --steps "$steps" >>"$results" || { echo "vi3nr bench failed ($hidden)"; status=1; }
+  kernels=fused
+  [[ $hidden == 64,64,64 ]] && kernels="fused layered"
+  for k in $kernels; do
+    timeout 120 cargo run --release -q -p vi3nr-cuda --example train_bench -- \
+      --device cuda --hidden "$hidden" --out 3 --steps "$steps" --kernels "$k" >>"$results" \
+      || { echo "vi3nr bench failed ($hidden, $k)"; status=1; }
+  done
   timeout 120 python3 scripts/bench_gpu_torch.py --hidden "$hidden" --out 3 --steps "$steps" >>"$results"
   rc=$?; [[ $rc -eq 3 ]] && echo "(PyTorch column skipped: see message above)"
 done
 python3 - "$results" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-by = {}
-for r in rows:
-    by.setdefault(r["widths"], {})["torch" if r["impl"].startswith("pytorch") else "vi3nr"] = r
-print(f"{'network':<18} {'vi3nr steps/s':>14} {'PyTorch steps/s':>16} {'ratio':>7}   device")
-for w, d in by.items():
-    v, t = d.get("vi3nr"), d.get("torch")
-    vs = f"{v['steps_per_second']:.1f}" if v else "-"
+torch = {r["widths"]: r for r in rows if r["impl"].startswith("pytorch")}
+print(f"{'network':<16} {'kernels':<8} {'vi3nr steps/s':>14} {'PyTorch steps/s':>16} {'ratio':>7}   device")
+for v in (r for r in rows if r["impl"] == "vi3nr"):
+    t = torch.get(v["widths"])
     ts = f"{t['steps_per_second']:.1f}" if t else "-"
-    ratio = f"{v['steps_per_second'] / t['steps_per_second']:.2f}x" if v and t else "-"
-    print(f"{w:<18} {vs:>14} {ts:>16} {ratio:>7}   {(v or t)['device']}")
+    ratio = f"{v['steps_per_second'] / t['steps_per_second']:.2f}x" if t else "-"
+    kernels = "layered" if "layered" in v["device"] else "fused"
+    print(f"{v['widths']:<16} {kernels:<8} {v['steps_per_second']:>14.1f} {ts:>16} {ratio:>7}   {v['device']}")
+for w, t in torch.items():
+    print(f"PyTorch {w}: {t['ms_per_step']} ms/step on {t['device']} ({t['impl']})")
 PY
 rm -f "$results"
 exit $status

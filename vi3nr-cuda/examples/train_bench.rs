@@ -5,8 +5,11 @@
 //!
 //! ```text
 //! cargo run --release -p vi3nr-cuda --example train_bench -- \
-//!     [--device cuda|cpu|emu] [--hidden 64,64,64] [--out 3] [--batch 262144] [--steps 100] [--warmup 10]
+//!     [--device cuda|cpu|emu] [--hidden 64,64,64] [--out 3] [--batch 262144] [--steps 100]
+//!     [--warmup 10] [--kernels fused|layered]
 //! ```
+//!
+//! `--kernels layered` runs the layer-by-layer kernels on a network the fused ones could take.
 
 use std::time::Instant;
 use vi3nr_core::Act;
@@ -23,6 +26,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let (mut device, mut hidden, mut out) = ("cuda".to_string(), "64,64,64".to_string(), 3);
     let (mut batch, mut steps, mut warmup) = (1usize << 18, 100u32, 10u32);
+    let mut fused = true;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -34,6 +38,7 @@ fn run() -> Result<(), String> {
             "--batch" => batch = num()?,
             "--steps" => steps = num()? as u32,
             "--warmup" => warmup = num()? as u32,
+            "--kernels" => fused = value == "fused",
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -55,16 +60,18 @@ fn run() -> Result<(), String> {
     let adam = Adam::with_lr(1e-4);
     let (mut backend, name): (Box<dyn Backend>, String) = match device.as_str() {
         "cuda" => {
-            let b = cuda::open(mlp, &coords, &values, adam, 0)
+            let mut b = cuda::open(mlp, &coords, &values, adam, 0)
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
-            let name = cuda::Device::describe(b.device());
+            let kernels = if b.set_fused(fused) { "fused" } else { "layered" };
+            let name = format!("{}, {kernels} kernels", cuda::Device::describe(b.device()));
             (Box::new(b), name)
         }
         "emu" => {
             let dev = Emulated::new().map_err(|e| e.to_string())?;
-            let b = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).map_err(|e| e.0)?;
-            (Box::new(b), "PTX interpreter".into())
+            let mut b = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).map_err(|e| e.0)?;
+            let kernels = if b.set_fused(fused) { "fused" } else { "layered" };
+            (Box::new(b), format!("PTX interpreter, {kernels} kernels"))
         }
         "cpu" => {
             let b = CpuBackend::new(mlp, &coords, &values, adam, 0).map_err(|e| e.0)?;

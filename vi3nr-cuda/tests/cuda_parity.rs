@@ -68,6 +68,20 @@ fn network(widths: &[usize], act: Act) -> Mlp {
     InitScheme::vi3nr(SigmaP::Auto(None)).init(widths, act, 5).unwrap()
 }
 
+/// The CUDA backend on `dev`, on the fused kernels or the layer-by-layer ones.
+fn backend<D: Device>(
+    dev: D,
+    mlp: Mlp,
+    coords: &[f32],
+    values: &[f32],
+    fused: bool,
+) -> CudaBackend<D> {
+    let mut cuda = CudaBackend::new(dev, mlp, coords, values, Adam::with_lr(1e-3), 0).unwrap();
+    let narrow = cuda.fused();
+    assert_eq!(cuda.set_fused(fused), fused && narrow);
+    cuda
+}
+
 /// Largest |a − b| over max |b| (or 1e-30).
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -75,44 +89,48 @@ fn rel_err(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).fold(0.0, f64::max) / scale
 }
 
-fn check_forward<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+fn check_forward<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
     let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
     let mlp = network(widths, act);
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let mut cuda = backend(dev, mlp, &coords, &values, fused);
     let (mut a, mut b) = (vec![0.0; values.len()], vec![0.0; values.len()]);
     cpu.predict(&coords, &mut a).unwrap();
     cuda.predict(&coords, &mut b).unwrap();
     let e = rel_err(&b, &a);
-    eprintln!("{act} {widths:?} rows {rows}: forward, largest difference / largest output {e:.1e}");
+    eprintln!(
+        "{act} {widths:?} rows {rows} fused {fused}: forward, largest difference / largest output {e:.1e}"
+    );
     assert!(e < 2e-5, "{act} {widths:?} rows {rows}: forward differs by {e:.2e}");
 }
 
-fn check_gradient<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+fn check_gradient<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
     let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
     let mlp = network(widths, act);
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let mut cuda = backend(dev, mlp, &coords, &values, fused);
     let (la, ga) = cpu.loss_and_gradient(&coords, &values).unwrap();
     let (lb, gb) = cuda.loss_and_gradient(&coords, &values).unwrap();
     assert!((la - lb).abs() <= 1e-5 * la.abs(), "{act} {widths:?}: loss {lb} vs {la}");
     let e = rel_err(&gb, &ga);
-    eprintln!("{act} {widths:?} rows {rows}: gradient, largest difference / largest entry {e:.1e}");
+    eprintln!(
+        "{act} {widths:?} rows {rows} fused {fused}: gradient, largest difference / largest entry {e:.1e}"
+    );
     assert!(e < 1e-4, "{act} {widths:?} rows {rows}: gradient differs by {e:.2e}");
 }
 
 /// One full-batch Adam step: parameters agree, except where a gradient is so small that its
 /// sign is rounding noise (Adam's first step moves every parameter by ±lr).
-fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
+fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
     let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
     let mlp = network(widths, act);
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
     let (_, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
     let gmax = grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let mut cuda = backend(dev, mlp, &coords, &values, fused);
     cpu.step(Batch::Full).unwrap();
     cuda.step(Batch::Full).unwrap();
     let (lc, lg) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
@@ -131,12 +149,19 @@ fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act) {
 }
 
 /// Mean losses over `blocks` blocks of `every` full-batch steps agree within 2 %.
-fn check_loss_curve<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, steps: u64) {
+fn check_loss_curve<D: Device>(
+    dev: D,
+    widths: &[usize],
+    rows: usize,
+    act: Act,
+    steps: u64,
+    fused: bool,
+) {
     let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
     let mlp = network(widths, act);
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    let mut cuda = backend(dev, mlp, &coords, &values, fused);
     let every = steps / 10;
     let (mut first, mut last) = (0.0, 0.0);
     for block in 0..10 {
@@ -199,31 +224,43 @@ fn check_gather<D: Device>(mut dev: D) {
 
 #[test]
 fn emulated_forward_matches_cpu_for_every_activation() {
-    for act in ACTS {
-        check_forward(emulated(), &[2, 16, 16, 3], 37, act);
+    for fused in [true, false] {
+        for act in ACTS {
+            check_forward(emulated(), &[2, 16, 16, 3], 37, act, fused);
+        }
+        check_forward(emulated(), &[3, 20, 5, 1], 19, Act::Sine { omega: 30.0 }, fused);
     }
-    check_forward(emulated(), &[3, 20, 5, 1], 19, Act::Sine { omega: 30.0 });
+    // Wider than the fused kernels take: the layer-by-layer path either way.
+    check_forward(emulated(), &[2, 80, 3], 21, Act::Sine { omega: 30.0 }, true);
 }
 
 #[test]
 fn emulated_gradient_matches_cpu_for_every_activation() {
-    for act in ACTS {
-        check_gradient(emulated(), &[2, 16, 16, 3], 37, act);
+    for fused in [true, false] {
+        for act in ACTS {
+            check_gradient(emulated(), &[2, 16, 16, 3], 37, act, fused);
+        }
+        check_gradient(emulated(), &[3, 20, 5, 1], 19, Act::Gaussian { a: 0.1 }, fused);
+        // Several 16-wide tiles along K and N, several batch chunks in weight_grad_partial,
+        // several 32-row tiles in the fused kernels.
+        check_gradient(emulated(), &[2, 64, 48, 3], 50, Act::Sine { omega: 30.0 }, fused);
+        check_gradient(emulated(), &[2, 16, 3], 601, Act::Sine { omega: 30.0 }, fused);
     }
-    check_gradient(emulated(), &[3, 20, 5, 1], 19, Act::Gaussian { a: 0.1 });
-    // Several 16-wide tiles along K and N, and several batch chunks in weight_grad_partial.
-    check_gradient(emulated(), &[2, 64, 48, 3], 50, Act::Sine { omega: 30.0 });
-    check_gradient(emulated(), &[2, 16, 3], 601, Act::Sine { omega: 30.0 });
+    check_gradient(emulated(), &[2, 80, 3], 21, Act::Gaussian { a: 0.1 }, true);
 }
 
 #[test]
 fn emulated_adam_step_matches_cpu() {
-    check_adam_step(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 });
+    for fused in [true, false] {
+        check_adam_step(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 }, fused);
+    }
 }
 
 #[test]
 fn emulated_loss_curve_matches_cpu() {
-    check_loss_curve(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 }, 200);
+    for fused in [true, false] {
+        check_loss_curve(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 }, 200, fused);
+    }
 }
 
 #[test]
@@ -235,14 +272,15 @@ fn emulated_gather_draws_the_documented_rows() {
 fn emulated_random_batches_train() {
     let (coords, values) = data(200, 2, 1);
     let mlp = network(&[2, 16, 1], Act::Sine { omega: 30.0 });
-    let mut cuda =
-        CudaBackend::new(emulated(), mlp, &coords, &values, Adam::with_lr(1e-3), 3).unwrap();
-    for _ in 0..5 {
-        cuda.step(Batch::Random(40)).unwrap();
+    for (fused, launches) in [(true, 11), (false, 12)] {
+        let mut cuda = backend(emulated(), mlp.clone(), &coords, &values, fused);
+        for _ in 0..5 {
+            cuda.step(Batch::Random(40)).unwrap();
+        }
+        let loss = cuda.take_loss().unwrap();
+        assert!(loss.is_finite() && loss > 0.0, "{loss}");
+        assert_eq!(cuda.device().launches, 5 * launches, "{launches} launches per step");
     }
-    let loss = cuda.take_loss().unwrap();
-    assert!(loss.is_finite() && loss > 0.0, "{loss}");
-    assert_eq!(cuda.device().launches, 5 * 12, "one recorded sequence of 12 launches per step");
 }
 
 // --- On a GPU (when present) -----------------------------------------------------------------
@@ -257,9 +295,9 @@ const GPU_SHAPES: [(&[usize], usize); 4] = [
 #[test]
 fn gpu_forward_matches_cpu() {
     for (widths, rows) in GPU_SHAPES {
-        for act in ACTS {
+        for (act, fused) in ACTS.iter().flat_map(|&a| [(a, true), (a, false)]) {
             let Some(dev) = gpu("gpu_forward_matches_cpu") else { return };
-            check_forward(dev, widths, rows, act);
+            check_forward(dev, widths, rows, act, fused);
         }
     }
 }
@@ -267,9 +305,9 @@ fn gpu_forward_matches_cpu() {
 #[test]
 fn gpu_gradient_matches_cpu() {
     for (widths, rows) in GPU_SHAPES {
-        for act in ACTS {
+        for (act, fused) in ACTS.iter().flat_map(|&a| [(a, true), (a, false)]) {
             let Some(dev) = gpu("gpu_gradient_matches_cpu") else { return };
-            check_gradient(dev, widths, rows, act);
+            check_gradient(dev, widths, rows, act, fused);
         }
     }
 }
@@ -277,16 +315,20 @@ fn gpu_gradient_matches_cpu() {
 #[test]
 fn gpu_adam_step_matches_cpu() {
     for (widths, rows) in GPU_SHAPES {
-        let Some(dev) = gpu("gpu_adam_step_matches_cpu") else { return };
-        check_adam_step(dev, widths, rows, Act::Sine { omega: 30.0 });
+        for fused in [true, false] {
+            let Some(dev) = gpu("gpu_adam_step_matches_cpu") else { return };
+            check_adam_step(dev, widths, rows, Act::Sine { omega: 30.0 }, fused);
+        }
     }
 }
 
 #[test]
 fn gpu_loss_curve_matches_cpu() {
     for act in [Act::Sine { omega: 30.0 }, Act::Gaussian { a: 0.1 }] {
-        let Some(dev) = gpu("gpu_loss_curve_matches_cpu") else { return };
-        check_loss_curve(dev, &[2, 64, 64, 64, 3], 4099, act, 200);
+        for fused in [true, false] {
+            let Some(dev) = gpu("gpu_loss_curve_matches_cpu") else { return };
+            check_loss_curve(dev, &[2, 64, 64, 64, 3], 4099, act, 200, fused);
+        }
     }
 }
 

@@ -4,15 +4,23 @@
 //! Everything lives on the device: the dataset, the flat parameter buffer (the CPU backend's
 //! layout: each layer's weights row-major `fan_out × fan_in`, then its biases), gradients,
 //! Adam moments, the step counter and a loss accumulator. A step is a fixed sequence of
-//! launches — `adam_begin` (step counter), `gather` (random batches only), one
-//! `linear_forward` per layer (bias, activation and its derivative fused), `mse_grad` and
-//! `loss_reduce`, then per layer from the top `weight_grad_partial` + `weight_grad_reduce`
-//! and `linear_backward_data` (activation derivative fused), and `adam_update` — with
-//! arguments that do not change between steps, so the GPU captures it once in a CUDA graph
-//! and replays it. The host copies back only the loss, when the trainer logs.
+//! launches — `adam_begin` (step counter), `gather` (random batches only), the forward pass,
+//! `mse_grad` and `loss_reduce`, the backward pass, and `adam_update` — with arguments that
+//! do not change between steps, so the GPU captures it once in a CUDA graph and replays it.
+//! The host copies back only the loss, when the trainer logs.
+//!
+//! Two ways through the layers:
+//! - fused (every width at most [`FUSED_MAX_WIDTH`], the default there): `mlp_forward_fused`
+//!   runs all layers of a 32-row tile with the activations in shared memory, writing out what
+//!   the backward pass needs (each layer's f(z) and f'(z)); `mlp_backward_fused` carries the
+//!   gradient down through all layers the same way; then `weight_grad_partial` +
+//!   `weight_grad_reduce` per layer;
+//! - layer by layer: one `linear_forward` per layer (bias, activation and its derivative
+//!   fused), then per layer from the top `weight_grad_partial` + `weight_grad_reduce` and
+//!   `linear_backward_data` (activation derivative fused).
 
 use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
-use super::kernels::act_code;
+use super::kernels::{FUSED_MAX_WIDTH, act_code};
 use crate::export::Mlp;
 use crate::train::{Adam, Backend, Batch, TrainError};
 use vi3nr_core::eval::fast::FastAct;
@@ -40,8 +48,10 @@ struct Work {
     acts: Vec<DevBuf>,
     /// f'(z) of each hidden layer.
     ders: Vec<DevBuf>,
-    /// Ping-pong gradients at pre-activations.
+    /// Gradient at each layer's pre-activations.
     grads: Vec<DevBuf>,
+    /// Device tables of the `acts`, `ders` and `grads` addresses, for the fused kernels.
+    tables: Option<[DevBuf; 3]>,
     partials: Option<DevBuf>,
     loss_partials: Option<DevBuf>,
 }
@@ -68,6 +78,10 @@ pub struct CudaBackend<D: Device> {
     out_dim: usize,
     adam: Adam,
     seed: u64,
+    /// `(w_off, fan_in, fan_out)` per layer, for the fused kernels.
+    layout: DevBuf,
+    /// Whether steps and predictions use the fused kernels.
+    fused: bool,
     work: Work,
 }
 
@@ -117,6 +131,11 @@ impl<D: Device> CudaBackend<D> {
         upload_f32(&mut dev, coords_buf, 0, coords)?;
         let values_buf = dev.alloc(values.len())?;
         upload_f32(&mut dev, values_buf, 0, values)?;
+        let table: Vec<u32> =
+            layers.iter().flat_map(|l| [l.w, l.fan_in, l.fan_out].map(|v| v as u32)).collect();
+        let layout = dev.alloc(table.len())?;
+        dev.upload(layout, 0, &table)?;
+        let fused = layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH);
         Ok(CudaBackend {
             act: act_code(FastAct::new(Some(mlp.act))),
             dev,
@@ -137,6 +156,8 @@ impl<D: Device> CudaBackend<D> {
             out_dim,
             adam,
             seed,
+            layout,
+            fused,
             work: Work::default(),
         })
     }
@@ -144,6 +165,23 @@ impl<D: Device> CudaBackend<D> {
     /// The device.
     pub fn device(&self) -> &D {
         &self.dev
+    }
+
+    /// Whether the fused kernels run this network (every width at most
+    /// [`FUSED_MAX_WIDTH`]; the layer-by-layer kernels otherwise).
+    pub fn fused(&self) -> bool {
+        self.fused
+    }
+
+    /// Chooses the layer-by-layer kernels (`false`) or, where the widths allow, the fused ones;
+    /// returns the choice in effect.
+    pub fn set_fused(&mut self, fused: bool) -> bool {
+        let allowed = self.layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH);
+        if self.fused != (fused && allowed) {
+            self.fused = fused && allowed;
+            self.dev.forget_graphs();
+        }
+        self.fused
     }
 
     /// Makes the row-dependent buffers hold at least `rows` rows.
@@ -155,21 +193,29 @@ impl<D: Device> CudaBackend<D> {
         let mut w = Work { rows, ..Work::default() };
         w.batch_x = Some(dev.alloc(rows * self.in_dim)?);
         w.batch_y = Some(dev.alloc(rows * self.out_dim)?);
-        let widest = self.layers.iter().map(|l| l.fan_out.max(l.fan_in)).max().unwrap_or(1);
         for (i, l) in self.layers.iter().enumerate() {
             w.acts.push(dev.alloc(rows * l.fan_out)?);
+            w.grads.push(dev.alloc(rows * l.fan_out)?);
             if i + 1 < self.layers.len() {
                 w.ders.push(dev.alloc(rows * l.fan_out)?);
             }
         }
-        w.grads = vec![dev.alloc(rows * widest)?, dev.alloc(rows * widest)?];
+        let mut tables = [DevBuf { addr: 0, words: 0 }; 3];
+        for (table, bufs) in tables.iter_mut().zip([&w.acts, &w.ders, &w.grads]) {
+            let words: Vec<u32> =
+                bufs.iter().flat_map(|b| [b.addr as u32, (b.addr >> 32) as u32]).collect();
+            *table = dev.alloc(words.len().max(2))?;
+            dev.upload(*table, 0, &words)?;
+        }
+        w.tables = Some(tables);
         let partials =
             self.layers.iter().map(|l| chunks(rows, l).0 * l.fan_out * (l.fan_in + 1)).max();
         w.partials = Some(dev.alloc(partials.unwrap_or(1))?);
         w.loss_partials = Some(dev.alloc((rows * self.out_dim).div_ceil(256))?);
         dev.forget_graphs();
         let old = std::mem::replace(&mut self.work, w);
-        let optional = [old.batch_x, old.batch_y, old.partials, old.loss_partials];
+        let [t0, t1, t2] = old.tables.map_or([None; 3], |t| t.map(Some));
+        let optional = [old.batch_x, old.batch_y, old.partials, old.loss_partials, t0, t1, t2];
         for b in old
             .acts
             .into_iter()
@@ -186,6 +232,28 @@ impl<D: Device> CudaBackend<D> {
     fn forward(&self, x: DevBuf, rows: usize, train: bool, out: &mut Vec<Launch>) {
         let (code, p0, p1) = self.act;
         let last = self.layers.len() - 1;
+        if self.fused {
+            let [acts, ders, _] = self.work.tables.unwrap();
+            out.push(Launch {
+                kernel: "mlp_forward_fused",
+                grid: [rows.div_ceil(32) as u32, 1, 1],
+                block: [256, 1, 1],
+                args: vec![
+                    self.params.arg(),
+                    self.layout.arg(),
+                    Arg::U32(self.layers.len() as u32),
+                    x.arg(),
+                    Arg::U32(rows as u32),
+                    acts.arg(),
+                    ders.arg(),
+                    Arg::U32(if train { 2 } else { 1 }),
+                    Arg::U32(code),
+                    Arg::F32(p0),
+                    Arg::F32(p1),
+                ],
+            });
+            return;
+        }
         for (i, l) in self.layers.iter().enumerate() {
             let input = if i == 0 { x } else { self.work.acts[i - 1] };
             let mode = if i == last {
@@ -264,7 +332,7 @@ impl<D: Device> CudaBackend<D> {
             args: vec![
                 w.acts[last].arg(),
                 y.arg(),
-                w.grads[0].arg(),
+                w.grads[last].arg(),
                 loss_partials.arg(),
                 Arg::U32(n as u32),
                 Arg::F32(2.0 / n as f32),
@@ -281,7 +349,22 @@ impl<D: Device> CudaBackend<D> {
                 self.loss.arg(),
             ],
         });
-        let mut cur = 0;
+        if self.fused {
+            let [_, ders, grads] = w.tables.unwrap();
+            out.push(Launch {
+                kernel: "mlp_backward_fused",
+                grid: [rows.div_ceil(32) as u32, 1, 1],
+                block: [256, 1, 1],
+                args: vec![
+                    self.params.arg(),
+                    self.layout.arg(),
+                    Arg::U32(self.layers.len() as u32),
+                    Arg::U32(rows as u32),
+                    grads.arg(),
+                    ders.arg(),
+                ],
+            });
+        }
         for (i, l) in self.layers.iter().enumerate().rev() {
             let input = if i == 0 { x } else { w.acts[i - 1] };
             let (splits, chunk) = chunks(rows, l);
@@ -295,7 +378,7 @@ impl<D: Device> CudaBackend<D> {
                 ],
                 block: [16, 16, 1],
                 args: vec![
-                    w.grads[cur].arg(),
+                    w.grads[i].arg(),
                     input.arg(),
                     partials.arg(),
                     Arg::U32(rows as u32),
@@ -316,22 +399,21 @@ impl<D: Device> CudaBackend<D> {
                     Arg::U32(l.fan_in as u32),
                 ],
             });
-            if i > 0 {
+            if i > 0 && !self.fused {
                 out.push(Launch {
                     kernel: "linear_backward_data",
                     grid: [rows.div_ceil(16) as u32, l.fan_in.div_ceil(16) as u32, 1],
                     block: [16, 16, 1],
                     args: vec![
-                        w.grads[cur].arg(),
+                        w.grads[i].arg(),
                         self.params.at(l.w),
                         w.ders[i - 1].arg(),
-                        w.grads[1 - cur].arg(),
+                        w.grads[i - 1].arg(),
                         Arg::U32(rows as u32),
                         Arg::U32(l.fan_out as u32),
                         Arg::U32(l.fan_in as u32),
                     ],
                 });
-                cur = 1 - cur;
             }
         }
         out.push(Launch {

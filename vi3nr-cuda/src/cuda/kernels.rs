@@ -4,6 +4,9 @@
 
 use vi3nr_core::eval::fast::FastAct;
 
+/// Widest layer (fan-in and fan-out) the fused kernels take (`mlp_fused.ptx`).
+pub const FUSED_MAX_WIDTH: usize = 64;
+
 /// PTX version and target every module is assembled for (sm_80 and newer JIT-compile it).
 const HEADER: &str = ".version 7.0\n.target sm_80\n.address_size 64\n";
 const ACTIVATION: &str = include_str!("../../kernels/activation.ptx");
@@ -21,12 +24,20 @@ pub enum Module {
     Adam,
     /// `gather`.
     Sample,
+    /// `mlp_forward_fused`, `mlp_backward_fused`: every layer of a narrow network at once.
+    MlpFused,
 }
 
 impl Module {
     /// Every module.
-    pub const ALL: [Module; 5] =
-        [Module::Linear, Module::WeightGrad, Module::Loss, Module::Adam, Module::Sample];
+    pub const ALL: [Module; 6] = [
+        Module::Linear,
+        Module::WeightGrad,
+        Module::Loss,
+        Module::Adam,
+        Module::Sample,
+        Module::MlpFused,
+    ];
 
     /// The module's file name in `kernels/`.
     pub fn file(self) -> &'static str {
@@ -36,6 +47,7 @@ impl Module {
             Module::Loss => "loss.ptx",
             Module::Adam => "adam.ptx",
             Module::Sample => "sample.ptx",
+            Module::MlpFused => "mlp_fused.ptx",
         }
     }
 
@@ -47,6 +59,7 @@ impl Module {
             Module::Loss => &["mse_grad", "loss_reduce"],
             Module::Adam => &["adam_begin", "adam_update"],
             Module::Sample => &["gather"],
+            Module::MlpFused => &["mlp_forward_fused", "mlp_backward_fused"],
         }
     }
 
@@ -57,13 +70,14 @@ impl Module {
             Module::Loss => include_str!("../../kernels/loss.ptx"),
             Module::Adam => include_str!("../../kernels/adam.ptx"),
             Module::Sample => include_str!("../../kernels/sample.ptx"),
+            Module::MlpFused => include_str!("../../kernels/mlp_fused.ptx"),
         }
     }
 
     /// The complete PTX text, as loaded on the device and assembled by the CI check.
     pub fn source(self) -> String {
         let mut s = String::from(HEADER);
-        if self == Module::Linear {
+        if matches!(self, Module::Linear | Module::MlpFused) {
             s.push_str(ACTIVATION);
         }
         s.push_str(self.body());
