@@ -171,7 +171,7 @@ fn check_loss_curve<D: Device>(
         }
         let (a, b) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
         eprintln!(
-            "{act} {widths:?}: steps to {}: loss cpu {a:.6e} device {b:.6e}",
+            "{act} {widths:?} fused {fused}: steps to {}: loss cpu {a:.6e} device {b:.6e}",
             (block + 1) * every
         );
         assert!((a - b).abs() <= 0.02 * a, "{act} {widths:?}: block {block}: loss {b} vs {a}");
@@ -368,22 +368,33 @@ fn emulated_sine_is_accurate_for_large_arguments() {
     let (y, d) = (dev.alloc(n).unwrap(), dev.alloc(n).unwrap());
     upload_f32(&mut dev, a, 0, &x).unwrap();
     upload_f32(&mut dev, w, 0, &[1.0]).unwrap();
+    // gemm_tiled with K = 1, W = 1, bias 0, training epilogue: y = sin(30x), d = 30 cos(30x).
+    let u = |v: usize| Arg::U32(v as u32);
     let args = vec![
         a.arg(),
+        u(1),
+        u(1),
         w.arg(),
-        b.arg(),
+        u(1),
+        u(1),
+        u(n),
+        u(1),
+        u(1),
+        u(1),
+        u(0),
+        u(1),
         y.arg(),
+        u(1),
+        u(0),
+        b.arg(),
         d.arg(),
-        Arg::U32(n as u32),
-        Arg::U32(1),
-        Arg::U32(1),
-        Arg::U32(2),
-        Arg::U32(4),
+        u(2),
+        u(4),
         Arg::F32(30.0),
         Arg::F32(0.0),
     ];
-    let grid = [n.div_ceil(16) as u32, 1, 1];
-    dev.launch(&Launch { kernel: "linear_forward", grid, block: [16, 16, 1], args }).unwrap();
+    let grid = [n.div_ceil(64) as u32, 1, 1];
+    dev.launch(&Launch { kernel: "gemm_tiled", grid, block: [256, 1, 1], args }).unwrap();
     let (mut s, mut c) = (vec![0.0f32; n], vec![0.0f32; n]);
     download_f32(&dev, y, 0, &mut s).unwrap();
     download_f32(&dev, d, 0, &mut c).unwrap();

@@ -13,11 +13,11 @@
 //! - fused (every width at most [`FUSED_MAX_WIDTH`], the default there): `mlp_forward_fused`
 //!   runs all layers of a 32-row tile with the activations in shared memory, writing out what
 //!   the backward pass needs (each layer's f(z) and f'(z)); `mlp_backward_fused` carries the
-//!   gradient down through all layers the same way; then `weight_grad_partial` +
-//!   `weight_grad_reduce` per layer;
-//! - layer by layer: one `linear_forward` per layer (bias, activation and its derivative
-//!   fused), then per layer from the top `weight_grad_partial` + `weight_grad_reduce` and
-//!   `linear_backward_data` (activation derivative fused).
+//!   gradient down through all layers the same way; then the weight gradients as below;
+//! - layer by layer: one `gemm_tiled` per layer forward (bias, activation and its derivative
+//!   in the epilogue), then per layer from the top the weight gradient (`gemm_tiled` over batch
+//!   chunks + `weight_grad_reduce`) and the gradient into the layer below (`gemm_tiled`, the
+//!   activation derivative in the epilogue).
 
 use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{FUSED_MAX_WIDTH, act_code};
@@ -25,7 +25,7 @@ use crate::export::Mlp;
 use crate::train::{Adam, Backend, Batch, TrainError};
 use vi3nr_core::eval::fast::FastAct;
 
-/// Rows per `weight_grad_partial` chunk at least; partial sums are capped at this many floats.
+/// Rows per weight-gradient chunk at least; partial sums are capped at this many floats.
 const MIN_CHUNK: usize = 256;
 const PARTIAL_CAP: usize = 1 << 22;
 /// Rows per `predict` launch sequence when no batch capacity was set yet.
@@ -264,25 +264,15 @@ impl<D: Device> CudaBackend<D> {
                 1
             };
             let ders = if i == last { self.work.acts[i] } else { self.work.ders[i] };
-            out.push(Launch {
-                kernel: "linear_forward",
-                grid: [rows.div_ceil(16) as u32, l.fan_out.div_ceil(16) as u32, 1],
-                block: [16, 16, 1],
-                args: vec![
-                    input.arg(),
-                    self.params.at(l.w),
-                    self.params.at(l.w + l.fan_in * l.fan_out),
-                    self.work.acts[i].arg(),
-                    ders.arg(),
-                    Arg::U32(rows as u32),
-                    Arg::U32(l.fan_in as u32),
-                    Arg::U32(l.fan_out as u32),
-                    Arg::U32(mode),
-                    Arg::U32(code),
-                    Arg::F32(p0),
-                    Arg::F32(p1),
-                ],
-            });
+            let (k, n) = (l.fan_in, l.fan_out);
+            out.push(gemm(
+                [rows, n, k],
+                (input, k, 1),
+                (self.params, l.w, 1, k, n, false),
+                (self.work.acts[i], n, 0, k),
+                (self.params.at(l.w + k * n), ders.arg(), mode),
+                self.act,
+            ));
         }
     }
 
@@ -369,24 +359,15 @@ impl<D: Device> CudaBackend<D> {
             let input = if i == 0 { x } else { w.acts[i - 1] };
             let (splits, chunk) = chunks(rows, l);
             let partials = w.partials.unwrap();
-            out.push(Launch {
-                kernel: "weight_grad_partial",
-                grid: [
-                    (l.fan_in + 1).div_ceil(16) as u32,
-                    l.fan_out.div_ceil(16) as u32,
-                    splits as u32,
-                ],
-                block: [16, 16, 1],
-                args: vec![
-                    w.grads[i].arg(),
-                    input.arg(),
-                    partials.arg(),
-                    Arg::U32(rows as u32),
-                    Arg::U32(l.fan_out as u32),
-                    Arg::U32(l.fan_in as u32),
-                    Arg::U32(chunk as u32),
-                ],
-            });
+            let (k, n) = (l.fan_in, l.fan_out);
+            out.push(gemm(
+                [n, k + 1, rows],
+                (w.grads[i], 1, n),
+                (input, 0, k, 1, k, true),
+                (partials, k + 1, n * (k + 1), chunk),
+                (self.params.arg(), self.params.arg(), 4),
+                self.act,
+            ));
             out.push(Launch {
                 kernel: "weight_grad_reduce",
                 grid: [(l.fan_out * (l.fan_in + 1)).div_ceil(256) as u32, 1, 1],
@@ -400,20 +381,14 @@ impl<D: Device> CudaBackend<D> {
                 ],
             });
             if i > 0 && !self.fused {
-                out.push(Launch {
-                    kernel: "linear_backward_data",
-                    grid: [rows.div_ceil(16) as u32, l.fan_in.div_ceil(16) as u32, 1],
-                    block: [16, 16, 1],
-                    args: vec![
-                        w.grads[i].arg(),
-                        self.params.at(l.w),
-                        w.ders[i - 1].arg(),
-                        w.grads[i - 1].arg(),
-                        Arg::U32(rows as u32),
-                        Arg::U32(l.fan_out as u32),
-                        Arg::U32(l.fan_in as u32),
-                    ],
-                });
+                out.push(gemm(
+                    [rows, k, n],
+                    (w.grads[i], n, 1),
+                    (self.params, l.w, k, 1, k, false),
+                    (w.grads[i - 1], k, 0, n),
+                    (self.params.arg(), w.ders[i - 1].arg(), 3),
+                    self.act,
+                ));
             }
         }
         out.push(Launch {
@@ -469,7 +444,50 @@ impl<D: Device> CudaBackend<D> {
     }
 }
 
-/// How `weight_grad_partial` splits `rows` for layer `l`: (chunks, rows per chunk), chunks of
+/// A `gemm_tiled` launch (see gemm.ptx): `[M, N, K]`; A as (buffer, sam, sak); B as (buffer,
+/// word offset, sbk, sbn, nb, ones column); C as (buffer, ldc, zstride, k per chunk); then
+/// (bias, D, mode) and the activation.
+fn gemm(
+    [m, n, k]: [usize; 3],
+    (a, sam, sak): (DevBuf, usize, usize),
+    (b, b_off, sbk, sbn, nb, ones): (DevBuf, usize, usize, usize, usize, bool),
+    (c, ldc, zstride, kchunk): (DevBuf, usize, usize, usize),
+    (bias, d, mode): (Arg, Arg, u32),
+    (code, p0, p1): (u32, f32, f32),
+) -> Launch {
+    let u = |v: usize| Arg::U32(v as u32);
+    let kchunk = kchunk.max(1);
+    Launch {
+        kernel: "gemm_tiled",
+        grid: [m.div_ceil(64) as u32, n.div_ceil(64) as u32, k.div_ceil(kchunk).max(1) as u32],
+        block: [256, 1, 1],
+        args: vec![
+            a.arg(),
+            u(sam),
+            u(sak),
+            b.at(b_off),
+            u(sbk),
+            u(sbn),
+            u(m),
+            u(n),
+            u(k),
+            u(nb),
+            u(usize::from(ones)),
+            u(kchunk),
+            c.arg(),
+            u(ldc),
+            u(zstride),
+            bias,
+            d,
+            Arg::U32(mode),
+            Arg::U32(code),
+            Arg::F32(p0),
+            Arg::F32(p1),
+        ],
+    }
+}
+
+/// How `gemm_tiled` splits `rows` for layer `l`: (chunks, rows per chunk), chunks of
 /// at least [`MIN_CHUNK`] rows (a multiple of 16), at most [`PARTIAL_CAP`] partial floats.
 fn chunks(rows: usize, l: &Layer) -> (usize, usize) {
     let per = l.fan_out * (l.fan_in + 1);

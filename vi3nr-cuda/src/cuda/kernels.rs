@@ -14,9 +14,9 @@ const ACTIVATION: &str = include_str!("../../kernels/activation.ptx");
 /// One PTX module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Module {
-    /// `linear_forward`, `linear_backward_data`.
-    Linear,
-    /// `weight_grad_partial`, `weight_grad_reduce`.
+    /// `gemm_tiled`: every product of the layer-by-layer path.
+    Gemm,
+    /// `weight_grad_reduce`.
     WeightGrad,
     /// `mse_grad`, `loss_reduce`.
     Loss,
@@ -31,7 +31,7 @@ pub enum Module {
 impl Module {
     /// Every module.
     pub const ALL: [Module; 6] = [
-        Module::Linear,
+        Module::Gemm,
         Module::WeightGrad,
         Module::Loss,
         Module::Adam,
@@ -42,7 +42,7 @@ impl Module {
     /// The module's file name in `kernels/`.
     pub fn file(self) -> &'static str {
         match self {
-            Module::Linear => "linear.ptx",
+            Module::Gemm => "gemm.ptx",
             Module::WeightGrad => "weight_grad.ptx",
             Module::Loss => "loss.ptx",
             Module::Adam => "adam.ptx",
@@ -54,8 +54,8 @@ impl Module {
     /// The kernels (`.entry` names) it defines.
     pub fn kernels(self) -> &'static [&'static str] {
         match self {
-            Module::Linear => &["linear_forward", "linear_backward_data"],
-            Module::WeightGrad => &["weight_grad_partial", "weight_grad_reduce"],
+            Module::Gemm => &["gemm_tiled"],
+            Module::WeightGrad => &["weight_grad_reduce"],
             Module::Loss => &["mse_grad", "loss_reduce"],
             Module::Adam => &["adam_begin", "adam_update"],
             Module::Sample => &["gather"],
@@ -65,7 +65,7 @@ impl Module {
 
     fn body(self) -> &'static str {
         match self {
-            Module::Linear => include_str!("../../kernels/linear.ptx"),
+            Module::Gemm => include_str!("../../kernels/gemm.ptx"),
             Module::WeightGrad => include_str!("../../kernels/weight_grad.ptx"),
             Module::Loss => include_str!("../../kernels/loss.ptx"),
             Module::Adam => include_str!("../../kernels/adam.ptx"),
@@ -77,7 +77,7 @@ impl Module {
     /// The complete PTX text, as loaded on the device and assembled by the CI check.
     pub fn source(self) -> String {
         let mut s = String::from(HEADER);
-        if matches!(self, Module::Linear | Module::MlpFused) {
+        if matches!(self, Module::Gemm | Module::MlpFused) {
             s.push_str(ACTIVATION);
         }
         s.push_str(self.body());
