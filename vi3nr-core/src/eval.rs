@@ -188,7 +188,6 @@ impl Model<'_> {
             }
         }
         let last = self.layers.len() - 1;
-        let mut in_frac = fixed::INPUT_FRAC;
         for (i, layer) in self.layers.iter().enumerate() {
             let fi = layer.fan_in;
             let input = &a[..fi];
@@ -216,18 +215,18 @@ impl Model<'_> {
                     }
                 }
                 Weights::I8 { scales, w, b: bias } => {
+                    // One f32 product and bit operations per row (see `fixed::row_unit`).
+                    let unit = layer.row_unit;
                     for (j, ((row, &bias), &scale)) in
                         w.chunks_exact(fi).zip(bias).zip(scales).enumerate()
                     {
-                        let k = fixed::arg_scale(layer.act, f64::from(scale), shift, in_frac);
-                        let requant = Requant::new(k)
+                        let requant = Requant::from_f32(scale * unit)
                             .ok_or(ModelError::Layer { index, what: "row scale out of range" })?;
                         emit(j, dot_fixed(row, input, bias, shift), requant.rescale());
                     }
                 }
                 _ => return Err(ModelError::BufferLength("a floating-point model needs eval_f32")),
             }
-            in_frac = fixed::out_frac(layer.act);
             core::mem::swap(&mut a, &mut b);
         }
         for (y, [scale, offset]) in out.iter_mut().zip(self.affine) {

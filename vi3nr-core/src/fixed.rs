@@ -63,6 +63,13 @@ pub fn arg_scale(act: Option<Act>, scale: f64, shift: u32, in_frac: u32) -> f64 
     libm::ldexp(scale, shift as i32 - in_frac as i32) * arg_units(act)
 }
 
+/// An i8 layer's argument units per accumulator unit per unit of row scale, in f32: a row
+/// with scale `s` maps its accumulator by [`Requant::from_f32`]`(s · row_unit(…))`, one f32
+/// product per row and point (the f32 product rounds the same way on every target).
+pub fn row_unit(act: Option<Act>, shift: u32, in_frac: u32) -> f32 {
+    arg_scale(act, 1.0, shift, in_frac) as f32
+}
+
 /// Multiplication by a positive real `k ≈ mult · 2^−shift` in integer arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requant {
@@ -88,6 +95,22 @@ impl Requant {
             return None;
         }
         Some(Requant { mult: mult as i32, shift: shift as u32 })
+    }
+
+    /// The exact representation of an f32 `k` by bit operations alone (no floating point:
+    /// cheap on an FPU-less core), equal to `Requant::new(f64::from(k))`; `None` under the same
+    /// conditions.
+    #[inline]
+    pub fn from_f32(k: f32) -> Option<Self> {
+        let bits = k.to_bits();
+        let exp = (bits >> 23) & 0xFF;
+        if bits >> 31 != 0 || exp == 0 || exp == 0xFF {
+            return None; // negative, zero, subnormal (far below 2⁻³²), infinite or NaN
+        }
+        // k = (2²³ + m) · 2^(exp − 150) = mult · 2^−(157 − exp) with mult ∈ [2³⁰, 2³¹).
+        let mult = (((bits & 0x7F_FFFF) | 0x80_0000) << 7) as i32;
+        let shift = 157u32.checked_sub(exp).filter(|s| *s <= 62)?;
+        Some(Requant { mult, shift })
     }
 
     /// `acc · k`, rounded towards −∞.

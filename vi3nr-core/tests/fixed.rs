@@ -93,3 +93,18 @@ fn the_evaluators_rescale_is_within_three_units_below_the_exact_requant() {
         }
     }
 }
+
+#[test]
+fn an_f32_requant_by_bit_operations_equals_the_f64_one() {
+    use vi3nr_core::fixed::Requant;
+    let mut k = 1.0e-12f32;
+    while k < 1.0e12 {
+        for v in [k, f32::from_bits(k.to_bits() + 1), f32::from_bits(k.to_bits() + 0x3F_FFFF)] {
+            assert_eq!(Requant::from_f32(v), Requant::new(f64::from(v)), "k = {v:e}");
+        }
+        k *= 1.37;
+    }
+    for bad in [0.0, -1.0, f32::INFINITY, f32::NAN, f32::MIN_POSITIVE / 4.0, 3e9, 1e-11] {
+        assert_eq!(Requant::from_f32(bad), Requant::new(f64::from(bad)), "k = {bad:e}");
+    }
+}

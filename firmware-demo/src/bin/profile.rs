@@ -62,13 +62,13 @@ fn main() -> ! {
     let z_only = per_call(&timer, |i| {
         black_box(z(i));
     });
-    // The i8 path sets up one Requant per output row and point (f64 arithmetic).
-    // (`arg_units` is loop-invariant: the compiler hoists it; `ldexp`, the product and
-    // `Requant::new` remain per row.)
-    let units = black_box(fixed::arg_units(Some(sine)));
+    // The i8 path sets up one Requant per output row and point: an f32 product of the row
+    // scale and the layer's unit (`fixed::row_unit`, computed at parse time), bit operations,
+    // and the split into a `Rescale`.
+    let unit = black_box(fixed::row_unit(Some(sine), 5, 14));
     let requant_setup = per_call(&timer, |i| {
-        let k = libm::ldexp(1e-3 * f64::from(i + 1), -14) * units;
-        black_box(Requant::new(k));
+        let k = 1e-3 * (i + 1) as f32 * unit;
+        black_box(Requant::from_f32(k).map(Requant::rescale));
     });
     info!(
         "per call: f32 sine {=u64}, f32 gaussian {=u64} (incl. ~{=u64} to make z), fixed sine {=u64}, fixed gaussian {=u64}, i8 row requant set-up {=u64} instructions",

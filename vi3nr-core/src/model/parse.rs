@@ -59,6 +59,8 @@ pub struct Layer<'a> {
     pub act: Option<Act>,
     /// Weights and biases.
     pub weights: Weights<'a>,
+    /// i8: [`fixed::row_unit`] of the layer, computed once here (0 for other formats).
+    pub(crate) row_unit: f32,
 }
 
 /// A parsed model: header fields and views into the file's bytes.
@@ -241,7 +243,11 @@ impl<'a> Model<'a> {
             let in_frac =
                 if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(entries[i - 1].2) };
             let weights = weights(format, block, fan_in, fan_out, act, in_frac).map_err(layer)?;
-            let _ = layers.push(Layer { fan_in, fan_out, act, weights });
+            let row_unit = match format {
+                NumberFormat::I8 => fixed::row_unit(act, fixed::acc_shift(format, fan_in), in_frac),
+                _ => 0.0,
+            };
+            let _ = layers.push(Layer { fan_in, fan_out, act, weights, row_unit });
             at = end;
         }
         if at != body {
@@ -348,9 +354,9 @@ fn weights<'a>(
                 return Err("bias outside the accumulator range");
             }
             let shift = fixed::acc_shift(NumberFormat::I8, fan_in);
+            let unit = fixed::row_unit(act, shift, in_frac);
             for &s in scales {
-                Requant::new(fixed::arg_scale(act, f64::from(s), shift, in_frac))
-                    .ok_or("row scale out of the fixed-point range")?;
+                Requant::from_f32(s * unit).ok_or("row scale out of the fixed-point range")?;
             }
             Weights::I8 { scales, w, b }
         }

@@ -249,8 +249,9 @@ fn encode_block(
                     fixed_scale(max_abs(row) / 127.0, f64::from(b).abs(), shift, in_frac)
                 })
             };
+            let unit = fixed::row_unit(l.act, shift, in_frac);
             for s in scales() {
-                Requant::new(fixed::arg_scale(l.act, s, shift, in_frac))
+                Requant::from_f32(s as f32 * unit)
                     .ok_or("row scale out of the fixed-point range")?;
                 push(&(s as f32).to_le_bytes());
             }
