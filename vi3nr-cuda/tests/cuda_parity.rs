@@ -283,6 +283,22 @@ fn emulated_random_batches_train() {
     }
 }
 
+/// The GPU tests' shapes on the interpreter (minutes in release; not run by default):
+/// `cargo test --release -p vi3nr-cuda --test cuda_parity -- --ignored`.
+#[test]
+#[ignore = "minutes of interpretation; run by hand in release"]
+fn emulated_gpu_shapes() {
+    for (widths, rows) in GPU_SHAPES {
+        for fused in [true, false] {
+            for act in [Act::Sine { omega: 30.0 }, Act::Gaussian { a: 0.1 }, Act::Sinc] {
+                check_forward(emulated(), widths, rows, act, fused);
+                check_gradient(emulated(), widths, rows, act, fused);
+            }
+            check_adam_step(emulated(), widths, rows, Act::Sine { omega: 30.0 }, fused);
+        }
+    }
+}
+
 // --- On a GPU (when present) -----------------------------------------------------------------
 
 const GPU_SHAPES: [(&[usize], usize); 4] = [
@@ -407,4 +423,26 @@ fn emulated_sine_is_accurate_for_large_arguments() {
     }
     eprintln!("sine over |30x| ≤ 6,000: max |error| sin {es:.2e}, cos {ec:.2e}");
     assert!(es < 2e-7 && ec < 2e-7, "sin error {es:.2e}, cos error {ec:.2e}");
+}
+
+/// The trainer's loop (`train::fit`: steps, loss at evaluations only, predictions, parameter
+/// snapshots) on the CUDA backend ends where the CPU backend ends.
+#[test]
+fn emulated_fit_loop_matches_cpu() {
+    use vi3nr_cuda::train::{FitOptions, fit};
+    let (coords, values) = data(48, 2, 3);
+    let mlp = network(&[2, 16, 16, 3], Act::Sine { omega: 30.0 });
+    let options = FitOptions { steps: 30, batch: Batch::Full, eval_every: 10 };
+    let adam = Adam::with_lr(1e-3);
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let a = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();
+    let mut cuda = backend(emulated(), mlp, &coords, &values, true);
+    let b = fit(&mut cuda, &coords, &values, &options, &mut |_| {}).unwrap();
+    assert_eq!(b.evaluations.len(), 3);
+    assert!(b.diverged.is_none() && b.steps == 30);
+    for (x, y) in a.evaluations.iter().zip(&b.evaluations) {
+        assert!((x.psnr - y.psnr).abs() < 0.01, "step {}: PSNR {} vs {}", x.step, y.psnr, x.psnr);
+        assert!((x.loss - y.loss).abs() <= 1e-5 * x.loss, "step {}: loss", x.step);
+    }
+    assert!(b.evaluations[2].psnr > b.evaluations[0].psnr, "the fit improves");
 }
