@@ -63,23 +63,48 @@ fn dot_f16(w: &[half::f16], x: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// `bias + Σₖ (w₂ₖ·x₂ₖ + w₂ₖ₊₁·x₂ₖ₊₁) >> shift` in i32: products summed in pairs before the
-/// shift (|q_w| ≤ 32,767 and |x| ≤ 32,768, so a pair stays below 2³¹), an odd last product
-/// shifted alone. Wrapping, so that no input can make it panic.
+/// `Σ w·x` in i32, nothing else in the loop (a load of each operand, a multiply and an add on
+/// a Cortex-M0). Wrapping, so that no input can make it panic.
 #[inline(always)]
-fn dot_fixed<T: Copy + Into<i32>>(w: &[T], x: &[i16], bias: i32, shift: u32) -> i32 {
-    let (wp, wt) = w.as_chunks::<2>();
-    let (xp, xt) = x.as_chunks::<2>();
-    let mut acc = bias;
-    for (w, x) in wp.iter().zip(xp) {
-        let p = w[0].into().wrapping_mul(i32::from(x[0]));
-        let p = p.wrapping_add(w[1].into().wrapping_mul(i32::from(x[1])));
-        acc = acc.wrapping_add(p >> shift);
-    }
-    for (&w, &x) in wt.iter().zip(xt) {
-        acc = acc.wrapping_add(w.into().wrapping_mul(i32::from(x)) >> shift);
+fn dot_chunk<T: Copy + Into<i32>>(w: &[T], x: &[i16]) -> i32 {
+    let mut acc = 0i32;
+    for (&w, &x) in w.iter().zip(x) {
+        acc = acc.wrapping_add(w.into().wrapping_mul(i32::from(x)));
     }
     acc
+}
+
+/// `Σ_chunks (Σ w·x) >> post` over chunks of [`fixed::CHUNK`] products, exact in i32 when the
+/// inputs are pre-shifted by [`fixed::input_shift`] (see FORMAT.md).
+#[inline(always)]
+fn dot_fixed<T: Copy + Into<i32>>(w: &[T], x: &[i16], post: u32) -> i32 {
+    if w.len() <= fixed::CHUNK {
+        return dot_chunk(w, x) >> post;
+    }
+    let mut acc = 0i32;
+    for (w, x) in w.chunks(fixed::CHUNK).zip(x.chunks(fixed::CHUNK)) {
+        acc = acc.wrapping_add(dot_chunk(w, x) >> post);
+    }
+    acc
+}
+
+/// A hidden q15 layer: each row's accumulator, rescaled by `r`, through `act` into `out`.
+/// Kept out of line so that the row loop has the registers to itself.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn hidden_q15(
+    w: &[i16],
+    fan_in: usize,
+    bias: &[i32],
+    input: &[i16],
+    post: u32,
+    r: Rescale,
+    act: FixedAct,
+    out: &mut [i16],
+) {
+    for ((row, &bias), y) in w.chunks_exact(fan_in).zip(bias).zip(out) {
+        *y = activate(act, bias.wrapping_add(dot_fixed(row, input, post)), r);
+    }
 }
 
 /// The activation of accumulator `acc` rescaled by `r` into its argument units.
@@ -188,13 +213,26 @@ impl Model<'_> {
             }
         }
         let last = self.layers.len() - 1;
+        let mut bits = fixed::in_bits(None, n_freq > 0);
         for (i, layer) in self.layers.iter().enumerate() {
             let fi = layer.fan_in;
+            // Inputs rounded to `2^pre` steps (in place: they are not needed again), each chunk's
+            // exact product sum shifted by `post` (FORMAT.md):
+            // `acc = bias + Σ_chunks (Σ q_w · round(x / 2^pre)) >> post`.
+            let shift = fixed::acc_shift(self.format, fi);
+            let pre = fixed::input_shift(self.format, fi, bits);
+            let post = shift - pre;
+            if pre > 0 {
+                let half = 1i32 << (pre - 1);
+                for v in &mut a[..fi] {
+                    *v = ((i32::from(*v) + half) >> pre) as i16;
+                }
+            }
+            bits = fixed::in_bits(Some(layer.act), false);
             let input = &a[..fi];
             let index = i as u8;
             let fixed_act = FixedAct::new(layer.act)
                 .ok_or(ModelError::Layer { index, what: "activation constants out of range" })?;
-            let shift = fixed::acc_shift(self.format, fi);
             let to_out = i == last;
             let mut emit = |j: usize, acc: i32, r: Rescale| {
                 if to_out && layer.act.is_none() {
@@ -208,10 +246,13 @@ impl Model<'_> {
                 }
             };
             match layer.weights {
+                Weights::Q15 { w, b: bias, requant, .. } if !to_out => {
+                    hidden_q15(w, fi, bias, input, post, requant.rescale(), fixed_act, b);
+                }
                 Weights::Q15 { w, b: bias, requant, .. } => {
                     let r = requant.rescale();
                     for (j, (row, &bias)) in w.chunks_exact(fi).zip(bias).enumerate() {
-                        emit(j, dot_fixed(row, input, bias, shift), r);
+                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), r);
                     }
                 }
                 Weights::I8 { scales, w, b: bias } => {
@@ -222,7 +263,7 @@ impl Model<'_> {
                     {
                         let requant = Requant::from_f32(scale * unit)
                             .ok_or(ModelError::Layer { index, what: "row scale out of range" })?;
-                        emit(j, dot_fixed(row, input, bias, shift), requant.rescale());
+                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), requant.rescale());
                     }
                 }
                 _ => return Err(ModelError::BufferLength("a floating-point model needs eval_f32")),

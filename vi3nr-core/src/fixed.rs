@@ -3,10 +3,11 @@
 //! Conventions (also in FORMAT.md):
 //! - layer inputs are i16: coordinates and bounded activations in Q1.14, relu and identity
 //!   outputs in Q3.12 ([`out_frac`]);
-//! - a layer accumulates `Σ (w·x + w'·x') >> s` in i32 (products in consecutive pairs, each pair
-//!   below 2³¹), `s` = [`acc_shift`] (⌈log₂ fan_in⌉ for q15), so no sum of `fan_in` products of
-//!   i16 values can overflow; biases are stored in the units of that shifted accumulator and
-//!   bounded by [`BIAS_LIMIT`];
+//! - a layer rounds its inputs to steps of `2^p` ([`input_shift`], from the inputs' bound
+//!   [`in_bits`]), sums the products of each [`CHUNK`] of them exactly in i32 and adds each chunk
+//!   sum shifted by `s − p`, `s` = [`acc_shift`] (⌈log₂ fan_in⌉ for q15), so no input can make
+//!   the accumulator overflow and it keeps the units of a product sum shifted by `s`; biases
+//!   are stored in those units and bounded by [`BIAS_LIMIT`];
 //! - a [`Requant`] (an i32 multiplier and a right shift, derived once from the layer's weight
 //!   scale), applied by the evaluator in 32-bit arithmetic as a [`Rescale`], maps the
 //!   accumulator to the activation's argument: turns as a wrapping u32 for sine,
@@ -39,13 +40,42 @@ pub fn out_frac(act: Option<Act>) -> u32 {
     }
 }
 
-/// Right shift applied to each product so that `fan_in` of them fit an i32 with the bias.
+/// `s`: the accumulator holds product sums shifted right by `s` (see [`input_shift`]), so that
+/// `fan_in` products fit an i32 with the bias.
 pub fn acc_shift(format: NumberFormat, fan_in: usize) -> u32 {
     let log2 = usize::BITS - fan_in.saturating_sub(1).leading_zeros();
     match format {
         NumberFormat::I8 => log2.saturating_sub(8),
         _ => log2,
     }
+}
+
+/// Bits of the largest magnitude of a layer's i16 inputs: `|x| ≤ 2^bits`. 14 for the outputs of
+/// the bounded activations (Q1.14 values of magnitude ≤ 1) and for Fourier features, 15 for raw
+/// coordinates (Q1.14 in [−2, 2)) and for relu and identity outputs (Q3.12).
+pub fn in_bits(prev: Option<Option<Act>>, fourier: bool) -> u32 {
+    match prev {
+        None if fourier => 14,
+        None => 15,
+        Some(act) if out_frac(act) == 14 => 14,
+        Some(_) => 15,
+    }
+}
+
+/// Consecutive products a layer sums exactly in i32 before shifting the sum (one chunk for
+/// layers up to 32 wide).
+pub const CHUNK: usize = 32;
+
+/// Right shift `p` (rounding) applied to a layer's inputs before its products, so that a sum
+/// of [`CHUNK`] products of unshifted weights (`|q_w| < 2¹⁵` for q15, `< 2⁷` for i8) and
+/// inputs `|x| ≤ 2^bits` ([`in_bits`]) stays below 2³¹: `max(0, c + bits + 15 − 31)` for q15
+/// (`+ 7` for i8: always 0 for `bits ≤ 15`), `c = ⌈log₂ min(fan_in, CHUNK)⌉`. Below
+/// [`acc_shift`] `s`; each chunk's sum is shifted right by `s − p` before it is added, which
+/// keeps the accumulator in the units of [`acc_shift`] and within ±2³⁰ with the bias.
+pub fn input_shift(format: NumberFormat, fan_in: usize, bits: u32) -> u32 {
+    let log2 = usize::BITS - fan_in.min(CHUNK).saturating_sub(1).leading_zeros();
+    let w_bits = if format == NumberFormat::I8 { 7 } else { 15 };
+    (log2 + bits + w_bits).saturating_sub(31).min(acc_shift(format, fan_in))
 }
 
 /// Activation-argument units per unit of real pre-activation.
