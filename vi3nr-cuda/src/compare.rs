@@ -1,7 +1,7 @@
 //! `vi3nr compare`: the same signal fitted once per initialisation scheme and activation, with
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
-use crate::export::Vi3nrOptions;
+use crate::export::{Mlp, Vi3nrOptions};
 use crate::fitting::{Trial, search};
 use crate::signal::Signal;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
@@ -35,8 +35,13 @@ pub struct CompareRow {
     pub psnr: f64,
     /// Best PSNR seen at any evaluation (dB).
     pub best_psnr: f64,
-    /// Training seconds.
+    /// Training seconds (for `vi3nr-search`, the search's wall seconds included).
     pub seconds: f64,
+    /// Steps of the fit (for `vi3nr-search`, of the final fit after the search).
+    pub steps: u64,
+    /// For `vi3nr-search`: the chosen σ_p and σ_0, and the search's cost as a fraction of the
+    /// fit; empty otherwise.
+    pub detail: String,
     /// Divergence message, if any.
     pub diverged: Option<String>,
 }
@@ -74,6 +79,18 @@ fn one(
     label: &'static str,
 ) -> Result<CompareRow, String> {
     let mlp = scheme.init(widths, act, config.seed)?;
+    from(signal, mlp, act, steps, config, label)
+}
+
+/// One fit of `signal` for `steps` steps from the network `mlp`.
+fn from(
+    signal: &Signal,
+    mlp: Mlp,
+    act: Act,
+    steps: u64,
+    config: &CompareConfig,
+    label: &'static str,
+) -> Result<CompareRow, String> {
     let mut cpu =
         CpuBackend::new(mlp, &signal.coords, &signal.values, Adam::with_lr(config.lr), config.seed)
             .map_err(|e| e.to_string())?;
@@ -90,14 +107,19 @@ fn one(
         psnr: out.evaluations.last().map_or(f64::NAN, |e| e.psnr),
         best_psnr: out.evaluations.iter().map(|e| e.psnr).fold(f64::NAN, f64::max),
         seconds: out.train_seconds,
+        steps,
+        detail: String::new(),
         diverged: out.diverged,
     })
 }
 
 /// Fits `signal` once per run, calling `on_row` after each. Per activation, after the fixed
-/// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`, trial steps counted in `seconds`
-/// but not in its final steps), then the best baseline again with the search's trial steps
-/// added to its budget (`<scheme>+eq`, equal compute).
+/// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`: the final fit starts from the
+/// search's winner and runs [`Search::reused_steps`](crate::fitting::Search::reused_steps)
+/// fewer steps, so the model's own training equals a baseline's; the search's wall time is
+/// counted in `seconds`), then the best baseline again with the search's extra cost
+/// ([`Search::extra_steps`](crate::fitting::Search::extra_steps), rounded up) added to its
+/// steps (`<scheme>+eq`, equal total compute).
 pub fn run(
     signal: &Signal,
     config: &CompareConfig,
@@ -135,12 +157,20 @@ pub fn run(
         };
         let input = InputStats::uniform(-1.0, 1.0);
         let found = search(&signal.coords, &signal.values, &widths, &trial, &options, input)?;
-        let chosen = InitScheme::Vi3nr(found.chosen);
-        let mut row = one(signal, &widths, act, chosen, config.steps, config, "vi3nr-search")?;
+        let steps = config.steps - found.reused_steps();
+        let mut row = from(signal, found.start.clone(), act, steps, config, "vi3nr-search")?;
         row.seconds += found.seconds;
+        let c = found.candidates[found.best];
+        row.detail = format!(
+            "σ_p {:.4} σ_0 {:.4}; search {:.1} % of the fit ({:.1} extra steps)",
+            c.sigma_p,
+            c.first_sigma,
+            100.0 * found.cost_fraction(),
+            found.extra_steps()
+        );
         emit(row, &mut rows);
-        // The best baseline with the search's trial steps (90 % of the points each) added.
-        let extra = found.cost_in_steps();
+        // The best baseline with the search's extra cost added.
+        let extra = found.extra_steps().ceil() as u64;
         if let Some(&(scheme, _)) = baselines.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
             let label = match scheme {
                 InitScheme::Xavier => "xavier+eq",

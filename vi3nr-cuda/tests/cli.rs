@@ -433,6 +433,15 @@ fn sigma_p_search_runs_trials_and_records_them() {
         .map(|c| c["heldout_psnr"].as_f64().unwrap())
         .fold(f64::NEG_INFINITY, f64::max);
     assert!(best.is_finite());
+    // The cost it reports: the final fit ran the reused steps fewer, and the fraction is the
+    // extra steps over the fit's.
+    let cost = &metrics["search_cost"];
+    let reused = cost["reused_steps"].as_u64().unwrap();
+    assert!(reused >= 1);
+    assert_eq!(metrics["steps"].as_u64().unwrap(), 20 - reused);
+    let extra = cost["extra_steps"].as_f64().unwrap();
+    assert!((cost["cost_in_fit_steps"].as_f64().unwrap() - reused as f64 - extra).abs() < 1e-9);
+    assert!((cost["fraction_of_fit"].as_f64().unwrap() - extra / 20.0).abs() < 1e-12);
     let _ = std::fs::remove_dir_all(&dir);
     for args in [
         &["init", "-a", "tanh", "--layers", "2,8,1", "--sigma-p", "search"][..],
@@ -461,4 +470,13 @@ fn compare_json_has_every_row() {
     assert!(rows.iter().any(|r| r["init"] == "vi3nr-search"));
     assert!(rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")).count() == 4);
     assert!(rows.iter().all(|r| r["psnr"].as_f64().unwrap().is_finite()));
+    // The searched fit starts from the search's winner and runs fewer steps; the best baseline
+    // gets the search's extra cost on top of the 10.
+    for r in rows.iter().filter(|r| r["init"] == "vi3nr-search") {
+        assert!(r["steps"].as_u64().unwrap() < 10);
+        assert!(r["detail"].as_str().unwrap().contains("% of the fit"));
+    }
+    for r in rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")) {
+        assert!(r["steps"].as_u64().unwrap() > 10);
+    }
 }
