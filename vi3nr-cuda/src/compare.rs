@@ -2,7 +2,7 @@
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
 use crate::export::{Mlp, Vi3nrOptions};
-use crate::fitting::{Trial, search};
+use crate::fitting::{Score, Trial, search};
 use crate::signal::Signal;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
 use vi3nr_core::Act;
@@ -154,6 +154,7 @@ pub fn run(
             batch: config.batch,
             seed: config.seed,
             steps: config.steps,
+            score: Score::Fit,
         };
         let input = InputStats::uniform(-1.0, 1.0);
         let found = search(&signal.coords, &signal.values, &widths, &trial, &options, input)?;

@@ -53,6 +53,15 @@ enum InitName {
     Siren,
 }
 
+/// `--search-score` on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ScoreName {
+    /// Score on points the trials train on.
+    Fit,
+    /// Score on points held out of the trials.
+    Heldout,
+}
+
 /// Training devices on the command line.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DeviceName {
@@ -75,10 +84,14 @@ struct FitArgs {
     #[arg(long, value_enum, default_value = "vi3nr")]
     init: InitName,
     /// σ_p for --init vi3nr: auto, grid, search (the first-layer spread, then σ_p, by
-    /// successive halving of short trial fits scored on held-out points; the fit continues from
-    /// the winner; about a quarter of a 300-step fit, less for longer ones) or a value.
+    /// successive halving of short trial fits; the fit continues from the winner; about a
+    /// quarter of a 300-step fit, less for longer ones) or a value.
     #[arg(long, default_value = "auto")]
     sigma_p: SigmaChoice,
+    /// With --sigma-p search: score the trials on every 10th point, trained on (`fit`: the fit
+    /// quality) or held out of the trials (`heldout`: interpolation between samples).
+    #[arg(long, value_enum, default_value = "fit")]
+    search_score: ScoreName,
     /// For --init vi3nr: spread σ_0 of the first layer's pre-activations: `default` (the
     /// activation's recommendation: SIREN's spread for sine, 12a for the Gaussian) or a value
     /// (absent: σ_p).
@@ -539,6 +552,10 @@ fn fit(args: &FitArgs) -> ExitCode {
             out: args.out.clone(),
             fourier: args.fourier.as_deref().map(parse_fourier).transpose()?,
             search: args.sigma_p == SigmaChoice::Search,
+            search_score: match args.search_score {
+                ScoreName::Fit => fitting::Score::Fit,
+                ScoreName::Heldout => fitting::Score::HeldOut,
+            },
             default_first_sigma: args.first_sigma == Some(FirstChoice::Default),
         };
         if config.search && args.init != InitName::Vi3nr {

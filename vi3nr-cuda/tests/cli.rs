@@ -428,10 +428,8 @@ fn sigma_p_search_runs_trials_and_records_them() {
         serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
     let search = metrics["search"].as_array().unwrap();
     assert_eq!(search.len(), 12);
-    let best = search
-        .iter()
-        .map(|c| c["heldout_psnr"].as_f64().unwrap())
-        .fold(f64::NEG_INFINITY, f64::max);
+    let best =
+        search.iter().map(|c| c["score_psnr"].as_f64().unwrap()).fold(f64::NEG_INFINITY, f64::max);
     assert!(best.is_finite());
     // The cost it reports: the final fit ran the reused steps fewer, and the fraction is the
     // extra steps over the fit's.
@@ -442,6 +440,28 @@ fn sigma_p_search_runs_trials_and_records_them() {
     let extra = cost["extra_steps"].as_f64().unwrap();
     assert!((cost["cost_in_fit_steps"].as_f64().unwrap() - reused as f64 - extra).abs() < 1e-9);
     assert!((cost["fraction_of_fit"].as_f64().unwrap() - extra / 20.0).abs() < 1e-12);
+    assert_eq!(cost["score"], "Fit");
+    // Scoring on held-out points instead.
+    let run = vi3nr(&[
+        "fit",
+        "--sigma-p",
+        "search",
+        "--search-score",
+        "heldout",
+        "--steps",
+        "20",
+        "--hidden",
+        "8",
+        "--batch",
+        "128",
+        "--out",
+        out,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("held-out scoring points"));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["search_cost"]["score"], "HeldOut");
     let _ = std::fs::remove_dir_all(&dir);
     for args in [
         &["init", "-a", "tanh", "--layers", "2,8,1", "--sigma-p", "search"][..],

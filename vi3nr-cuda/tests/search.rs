@@ -6,7 +6,8 @@ use vi3nr_core::init::{BiasScheme, InputStats, SigmaP};
 use vi3nr_cuda::export::Vi3nrOptions;
 use vi3nr_cuda::fitting::{
     FIRST_MULTIPLES, FIRST_STAGE_RUNGS, FIRST_STAGE_SIGMA, SECOND_STAGE_RUNGS, SIGMA_MULTIPLES,
-    Schedule, Trial, extrapolate, first_stage_grid, search, search_budget, second_stage_grid,
+    Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
+    second_stage_grid,
 };
 
 #[test]
@@ -102,7 +103,14 @@ fn a_search_reports_what_it_cost() {
     }
     let widths = [2, 12, 12, 1];
     let steps = 100;
-    let trial = Trial { act: Act::Sine { omega: 30.0 }, lr: 1e-3, batch: None, seed: 1, steps };
+    let trial = Trial {
+        act: Act::Sine { omega: 30.0 },
+        lr: 1e-3,
+        batch: None,
+        seed: 1,
+        steps,
+        score: Score::Fit,
+    };
     let options =
         Vi3nrOptions { sigma_p: SigmaP::Auto(None), first_sigma: None, bias: BiasScheme::PyTorch };
     let input = InputStats::uniform(-1.0, 1.0);
