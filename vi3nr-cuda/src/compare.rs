@@ -2,7 +2,7 @@
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
 use crate::export::{Mlp, Vi3nrOptions};
-use crate::fitting::{Score, Trial, search};
+use crate::search::{Score, Trial, search};
 use crate::signal::Signal;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
 use vi3nr_core::Act;
@@ -115,10 +115,10 @@ fn from(
 
 /// Fits `signal` once per run, calling `on_row` after each. Per activation, after the fixed
 /// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`: the final fit starts from the
-/// search's winner and runs [`Search::reused_steps`](crate::fitting::Search::reused_steps)
+/// search's winner and runs [`Search::reused_steps`](crate::search::Search::reused_steps)
 /// fewer steps, so the model's own training equals a baseline's; the search's wall time is
 /// counted in `seconds`), then the best baseline again with the search's extra cost
-/// ([`Search::extra_steps`](crate::fitting::Search::extra_steps), rounded up) added to its
+/// ([`Search::extra_steps`](crate::search::Search::extra_steps), rounded up) added to its
 /// steps (`<scheme>+eq`, equal total compute).
 pub fn run(
     signal: &Signal,

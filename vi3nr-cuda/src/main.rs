@@ -553,8 +553,8 @@ fn fit(args: &FitArgs) -> ExitCode {
             fourier: args.fourier.as_deref().map(parse_fourier).transpose()?,
             search: args.sigma_p == SigmaChoice::Search,
             search_score: match args.search_score {
-                ScoreName::Fit => fitting::Score::Fit,
-                ScoreName::Heldout => fitting::Score::HeldOut,
+                ScoreName::Fit => vi3nr_cuda::search::Score::Fit,
+                ScoreName::Heldout => vi3nr_cuda::search::Score::HeldOut,
             },
             default_first_sigma: args.first_sigma == Some(FirstChoice::Default),
         };

@@ -4,7 +4,7 @@
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, InputStats, SigmaP};
 use vi3nr_cuda::export::Vi3nrOptions;
-use vi3nr_cuda::fitting::{
+use vi3nr_cuda::search::{
     FIRST_MULTIPLES, FIRST_STAGE_RUNGS, FIRST_STAGE_SIGMA, SECOND_STAGE_RUNGS, SIGMA_MULTIPLES,
     Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
     second_stage_grid,
