@@ -26,7 +26,7 @@ use crate::Act;
 /// File magic, the first four bytes.
 pub const MAGIC: [u8; 4] = *b"VI3N";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Bytes of the fixed header.
 pub const HEADER_BYTES: usize = 32;
 /// Bytes of one layer-table entry.
@@ -43,7 +43,9 @@ pub enum NumberFormat {
     /// IEEE single precision.
     F32 = 1,
     /// IEEE half-precision weights with f32 biases, computed in f32 (a bias is added inside
-    /// `sin(ω·(Wx + b))`, where its rounding error is multiplied by ω).
+    /// `sin(ω·(Wx + b))`, where its rounding error is multiplied by ω). The first layer keeps
+    /// f32 weights as well (parsed as [`Weights::F32`]): its pre-activations can reach hundreds
+    /// of radians, where f16's 11-bit mantissa becomes phase error.
     F16 = 2,
     /// i16 weights with one f32 scale per layer, i32 biases in accumulator units; evaluated in
     /// integer arithmetic (the "q15" path).
@@ -167,7 +169,10 @@ impl fmt::Display for ModelError {
             ModelError::Truncated => f.write_str("truncated: shorter than the 32-byte header"),
             ModelError::BadMagic => f.write_str("not a vi3nr model (bad magic)"),
             ModelError::Version(v) => {
-                write!(f, "unsupported format version {v} (this reader: {VERSION})")
+                write!(
+                    f,
+                    "unsupported format version {v} (this reader: {VERSION}; re-export the model)"
+                )
             }
             ModelError::Length { declared, actual } => {
                 write!(f, "length mismatch: header says {declared} bytes, file has {actual}")
@@ -193,10 +198,20 @@ fn align_up(n: usize, to: usize) -> Option<usize> {
     Some(n.checked_add(to - 1)? & !(to - 1))
 }
 
-/// Bytes of one layer's weight block in `format`, 4-byte aligned; `None` on overflow.
-fn block_bytes(format: NumberFormat, fan_in: usize, fan_out: usize) -> Option<usize> {
-    let n = fan_in.checked_mul(fan_out)?;
+/// The format layer `index`'s weight block is stored in: `format`, except that an f16 model
+/// keeps its first layer in f32 (see [`NumberFormat::F16`]).
+fn layer_format(format: NumberFormat, index: usize) -> NumberFormat {
     match format {
+        NumberFormat::F16 if index == 0 => NumberFormat::F32,
+        other => other,
+    }
+}
+
+/// Bytes of layer `index`'s weight block in a `format` model, 4-byte aligned; `None` on
+/// overflow.
+fn block_bytes(format: NumberFormat, index: usize, fan_in: usize, fan_out: usize) -> Option<usize> {
+    let n = fan_in.checked_mul(fan_out)?;
+    match layer_format(format, index) {
         NumberFormat::F32 => n.checked_add(fan_out)?.checked_mul(4),
         NumberFormat::F16 => align_up(n.checked_mul(2)?, 4)?.checked_add(fan_out.checked_mul(4)?),
         NumberFormat::Q15 => 4usize

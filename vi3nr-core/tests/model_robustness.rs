@@ -139,6 +139,8 @@ fn fixture_models() -> Vec<(String, OwnedModel)> {
         (F32, 3, 4, vec![8, 16, 5], vec![wavelet(1.0, 1.0), None]),
         (F16, 3, 0, vec![3, 16, 5], vec![relu, None]),
         (F16, 2, 3, vec![6, 8, 8, 1], vec![gaussian(0.5), Some(Act::Tanh), None]),
+        // Odd f16 blocks (3·3 weights: padded to 4 bytes) after the f32 first layer.
+        (F16, 1, 0, vec![1, 3, 3, 1], vec![sine(30.0), sine(30.0), None]),
         (Q15, 2, 0, vec![2, 8, 8, 1], vec![sine(30.0), gaussian(0.5), None]),
         (Q15, 3, 2, vec![4, 16, 5], vec![relu, None]),
         (I8, 3, 0, vec![3, 16, 5], vec![wavelet(1.0, 1.0), None]),
@@ -327,11 +329,23 @@ fn check_round_trip(owned: &OwnedModel, model: &Model<'_>) -> Result<(), String>
             (got.fan_in, got.fan_out) == (want.fan_in, want.fan_out),
         )?;
         same(&format!("layer {i} activation"), got.act == want.act)?;
-        if let model::Weights::F32 { w, b } = got.weights {
-            same(
+        // An f16 model keeps its first layer in f32 (FORMAT.md).
+        let f32_layer =
+            owned.format == NumberFormat::F32 || (owned.format == NumberFormat::F16 && i == 0);
+        match got.weights {
+            model::Weights::F32 { w, b } => same(
                 &format!("layer {i} f32 weights"),
-                w == want.weights.as_slice() && b == want.bias.as_slice(),
-            )?;
+                f32_layer && w == want.weights.as_slice() && b == want.bias.as_slice(),
+            )?,
+            model::Weights::F16 { w, b } => same(
+                &format!("layer {i} f16 weights"),
+                owned.format == NumberFormat::F16
+                    && i > 0
+                    && w.iter().zip(&want.weights).all(|(h, &x)| *h == half::f16::from_f32(x))
+                    && w.len() == want.weights.len()
+                    && b == want.bias.as_slice(),
+            )?,
+            _ => same(&format!("layer {i} number format"), !f32_layer)?,
         }
     }
     let params: usize = owned.layers.iter().map(|l| l.fan_out * (l.fan_in + 1)).sum();
@@ -524,7 +538,7 @@ fn writer_rejects_invalid_specs() {
     rejected("NaN activation parameter", |m| m.layers[0].act = Some(Act::Gaussian { a: f64::NAN }));
     late("f16 overflow", |m| {
         m.format = NumberFormat::F16;
-        m.layers[0].weights[0] = 1.0e6;
+        m.layers[1].weights[0] = 1.0e6;
     });
     // A bias so large that the weight scale holding it leaves the fixed-point range.
     late("q15 bias beyond any scale", |m| {
@@ -570,4 +584,67 @@ fn fixed_formats_refuse_what_the_fixed_evaluator_cannot_run() {
         let err = Model::parse(&bytemuck::cast_slice(&aligned)[..bytes.len()]).unwrap_err();
         assert!(matches!(err, ModelError::Layer { index: 0, .. }), "{err:?}");
     });
+}
+
+/// An f16 model whose first layer is wide (weights ~300, so pre-activations of hundreds of
+/// radians) keeps that layer's weights in f32 exactly and evaluates close to the f32 model;
+/// with f16 first-layer weights (steps of 0.25 at 300) the sines would be off by ~0.1 rad.
+#[test]
+fn f16_keeps_a_wide_first_layer_in_f32() {
+    let widths = [1, 16, 16, 1];
+    let acts = [sine(1.0), sine(1.0), None];
+    let build = |format| {
+        let mut m = OwnedModel::new(format, 1, 0, &widths, &acts, 42);
+        for w in &mut m.layers[0].weights {
+            *w *= 300.0;
+        }
+        for l in &mut m.layers[1..] {
+            for w in &mut l.weights {
+                *w *= 0.25;
+            }
+        }
+        m
+    };
+    let (wide32, wide16) = (build(NumberFormat::F32), build(NumberFormat::F16));
+    let f32_file = wide32.with_spec(|spec| encode("wide-f32", spec));
+    let f16_file = wide16.with_spec(|spec| encode("wide-f16", spec));
+    let (m32, m16) =
+        (Model::parse(f32_file.bytes()).unwrap(), Model::parse(f16_file.bytes()).unwrap());
+    assert_eq!(m16.format, NumberFormat::F16);
+    check_round_trip(&wide16, &m16).unwrap();
+    match m16.layers[0].weights {
+        model::Weights::F32 { w, .. } => assert_eq!(w, wide16.layers[0].weights.as_slice()),
+        other => panic!("first layer of an f16 model is not f32: {other:?}"),
+    }
+    assert!(matches!(m16.layers[1].weights, model::Weights::F16 { .. }));
+    // f32 first layer (16·(1+1)·4 bytes), then two f16 blocks: 16·16·2 + 16·4 and 16·2 + 4.
+    let payload = payload_at(f16_file.bytes());
+    assert_eq!(f16_file.len, payload + 128 + (512 + 64) + (32 + 4) + 4);
+    let (mut scratch, mut y32, mut y16) = (vec![0.0f32; m32.scratch_len()], [0.0f32], [0.0f32]);
+    let mut worst = 0.0f32;
+    for k in 0..=200 {
+        let x = [k as f32 / 100.0 - 1.0];
+        m32.eval_f32(&x, &mut y32, &mut scratch).unwrap();
+        m16.eval_f32(&x, &mut y16, &mut scratch).unwrap();
+        worst = worst.max((y32[0] - y16[0]).abs());
+    }
+    assert!(worst < 0.01, "f16 differs from f32 by {worst}");
+}
+
+/// A file of an older format version (version 1 laid f16 first layers out as f16) is refused
+/// with a clear error, not misread.
+#[test]
+fn other_versions_are_refused() {
+    for file in fixtures() {
+        for version in [1u16, model::VERSION + 1] {
+            let mut words = file.words.clone();
+            let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..file.len];
+            bytes[4..6].copy_from_slice(&version.to_le_bytes());
+            fix_crc(bytes);
+            let r = Model::parse(bytes);
+            assert_eq!(r, Err(ModelError::Version(version)), "{}", file.name);
+            let message = r.unwrap_err().to_string();
+            assert!(message.contains("re-export"), "{message}");
+        }
+    }
 }

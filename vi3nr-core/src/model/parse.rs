@@ -2,7 +2,7 @@
 
 use super::{
     HEADER_BYTES, LAYER_BYTES, MAGIC, MAX_LAYERS, MAX_WIDTH, ModelError, NumberFormat, VERSION,
-    act_from_code, block_bytes, crc32, header_bytes,
+    act_from_code, block_bytes, crc32, header_bytes, layer_format,
 };
 use crate::Act;
 use crate::fixed::{self, Requant};
@@ -19,7 +19,8 @@ pub enum Weights<'a> {
         /// Biases.
         b: &'a [f32],
     },
-    /// f16 weights, f32 biases.
+    /// f16 weights, f32 biases (every layer of an f16 model but the first, which is
+    /// [`Weights::F32`]).
     F16 {
         /// Weights.
         w: &'a [f16],
@@ -66,7 +67,7 @@ pub struct Layer<'a> {
 /// A parsed model: header fields and views into the file's bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model<'a> {
-    /// Number format of every layer.
+    /// Number format of the model (an f16 model's first layer is f32, see [`NumberFormat::F16`]).
     pub format: NumberFormat,
     /// Coordinate dimension (before any encoding).
     pub in_dim: usize,
@@ -234,7 +235,7 @@ impl<'a> Model<'a> {
         for (i, &(fan_in, fan_out, act)) in entries.iter().enumerate() {
             let index = i as u8;
             let layer = |what| ModelError::Layer { index, what };
-            let size = block_bytes(format, fan_in, fan_out).ok_or(layer("too large"))?;
+            let size = block_bytes(format, i, fan_in, fan_out).ok_or(layer("too large"))?;
             let end = at.checked_add(size).ok_or(layer("too large"))?;
             let block = bytes
                 .get(at..end)
@@ -242,7 +243,8 @@ impl<'a> Model<'a> {
                 .ok_or(layer("weight block truncated"))?;
             let in_frac =
                 if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(entries[i - 1].2) };
-            let weights = weights(format, block, fan_in, fan_out, act, in_frac).map_err(layer)?;
+            let weights = weights(layer_format(format, i), block, fan_in, fan_out, act, in_frac)
+                .map_err(layer)?;
             let row_unit = match format {
                 NumberFormat::I8 => fixed::row_unit(act, fixed::acc_shift(format, fan_in), in_frac),
                 _ => 0.0,

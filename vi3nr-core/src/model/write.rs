@@ -2,7 +2,7 @@
 
 use super::{
     HEADER_BYTES, LAYER_BYTES, MAGIC, MAX_LAYERS, MAX_WIDTH, ModelError, NumberFormat, VERSION,
-    act_code, block_bytes, crc32, header_bytes,
+    act_code, block_bytes, crc32, header_bytes, layer_format,
 };
 use crate::Act;
 use crate::fixed::{self, Requant};
@@ -76,7 +76,7 @@ fn check(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
         if let Some(act) = l.act {
             act.validate().map_err(|_| layer("activation parameter not finite and > 0"))?;
         }
-        total += block_bytes(spec.format, l.fan_in, l.fan_out).ok_or(layer("too large"))?;
+        total += block_bytes(spec.format, i, l.fan_in, l.fan_out).ok_or(layer("too large"))?;
         expected_in = l.fan_out;
     }
     if spec.affine.len() != expected_in {
@@ -99,9 +99,9 @@ fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
 }
 
 /// Writes `spec` into the start of `out` and returns the number of bytes written. Weights are
-/// quantised to the spec's format: f16 by rounding; q15 with one scale per layer (max |w| ↦
-/// 32767); i8 with one scale per output row (max |w| ↦ 127); biases of the fixed formats in
-/// accumulator units (see [`crate::fixed`]).
+/// quantised to the spec's format: f16 by rounding (all but the first layer, which stays f32);
+/// q15 with one scale per layer (max |w| ↦ 32767); i8 with one scale per output row (max |w| ↦
+/// 127); biases of the fixed formats in accumulator units (see [`crate::fixed`]).
 ///
 /// ```
 /// use vi3nr_core::model::{self, LayerSpec, Model, ModelSpec, NumberFormat};
@@ -151,9 +151,9 @@ pub fn write(spec: &ModelSpec<'_>, out: &mut [u8]) -> Result<usize, ModelError> 
     for (i, l) in spec.layers.iter().enumerate() {
         let in_frac =
             if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(spec.layers[i - 1].act) };
-        let size =
-            block_bytes(spec.format, l.fan_in, l.fan_out).ok_or(ModelError::Header("too large"))?;
-        encode_block(spec.format, l, in_frac, &mut out[at..at + size])
+        let size = block_bytes(spec.format, i, l.fan_in, l.fan_out)
+            .ok_or(ModelError::Header("too large"))?;
+        encode_block(layer_format(spec.format, i), l, in_frac, &mut out[at..at + size])
             .map_err(|what| ModelError::Layer { index: i as u8, what })?;
         at += size;
     }
