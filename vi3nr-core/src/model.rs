@@ -9,7 +9,7 @@
 //!
 //! [`Model::parse`] checks every field and borrows the weights in place: the buffer must be
 //! 4-byte aligned (a `static` array wrapped in an `#[repr(align(4))]` struct, or any `Vec<u32>`
-//! viewed as bytes). [`write`] fills a caller's buffer, quantising to the chosen format.
+//! viewed as bytes). [`write()`] fills a caller's buffer, quantising to the chosen format.
 
 mod crc;
 mod parse;

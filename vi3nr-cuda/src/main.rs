@@ -1,5 +1,9 @@
 //! The `vi3nr` command line.
 
+// The doc comments of the argument structs are clap's help text (`sine[:ω]` is syntax there,
+// not a link).
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -89,7 +89,7 @@ fn check(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
     Ok(len)
 }
 
-/// Bytes [`write`] needs for `spec`, after checking it.
+/// Bytes [`write()`] needs for `spec`, after checking it.
 pub fn encoded_len(spec: &ModelSpec<'_>) -> Result<usize, ModelError> {
     check(spec)
 }

@@ -126,7 +126,7 @@ fn piece<A: Activation + ?Sized>(act: &A, a: f64, b: f64, inv_sigma: f64) -> Pie
 /// Adaptive quadrature with a chosen tolerance (relative to `E[|g|]`, at least 1e-15).
 ///
 /// Errors: σ or tol not finite and positive; an activation that returns NaN or infinity;
-/// an integrand that needs more than [`MAX_PIECES`] pieces.
+/// an integrand that needs more than `MAX_PIECES` pieces.
 pub fn quadrature_with<A: Activation + ?Sized>(
     act: &A,
     sigma: f64,
