@@ -70,7 +70,56 @@ pub struct Mlp {
     pub fourier: Vec<f32>,
 }
 
+/// Where one layer sits in [`Mlp::flat_parameters`]: weights (row-major `fan_out × fan_in`)
+/// at `w..b`, then biases at `b..b + fan_out` — the buffer layout of every training backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// Offset of the weights.
+    pub w: usize,
+    /// Offset of the biases.
+    pub b: usize,
+    /// Inputs of the layer.
+    pub fan_in: usize,
+    /// Outputs of the layer.
+    pub fan_out: usize,
+}
+
 impl Mlp {
+    /// Each layer's place in [`Mlp::flat_parameters`].
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut at = 0;
+        self.weights
+            .iter()
+            .zip(&self.biases)
+            .map(|(w, b)| {
+                let slot =
+                    Slot { w: at, b: at + w.len(), fan_in: w.len() / b.len(), fan_out: b.len() };
+                at += w.len() + b.len();
+                slot
+            })
+            .collect()
+    }
+
+    /// Every parameter in one buffer: per layer its weights, then its biases.
+    pub fn flat_parameters(&self) -> Vec<f32> {
+        self.weights
+            .iter()
+            .zip(&self.biases)
+            .flat_map(|(w, b)| w.iter().chain(b))
+            .copied()
+            .collect()
+    }
+
+    /// Takes every parameter from `flat`, laid out as [`Mlp::flat_parameters`]; `flat` must be
+    /// that long.
+    pub fn set_flat_parameters(&mut self, flat: &[f32]) {
+        let slots = self.slots();
+        for ((w, b), s) in self.weights.iter_mut().zip(&mut self.biases).zip(slots) {
+            w.copy_from_slice(&flat[s.w..s.b]);
+            b.copy_from_slice(&flat[s.b..s.b + s.fan_out]);
+        }
+    }
+
     /// VI3NR initialisation (uniform weights with the plan's bound; PyTorch-style biases when
     /// `pytorch_bias`, else zero) for coordinates uniform on [−1, 1], first layer at σ_p.
     pub fn vi3nr(
@@ -337,4 +386,27 @@ pub fn evaluator_psnr(
         rows.push((Some(format), psnr(&run(format)?, &f32_out)));
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_parameters_follow_the_slots_and_round_trip() {
+        let mlp =
+            Mlp::vi3nr(&[2, 3, 1], Act::Sine { omega: 30.0 }, SigmaP::Auto(None), true, 1).unwrap();
+        let slots = mlp.slots();
+        let s = |w, b, fan_in, fan_out| Slot { w, b, fan_in, fan_out };
+        assert_eq!(slots, [s(0, 6, 2, 3), s(9, 12, 3, 1)]);
+        let flat = mlp.flat_parameters();
+        assert_eq!(flat.len(), 13);
+        assert_eq!(&flat[6..9], &mlp.biases[0][..]);
+        let mut copy = mlp.clone();
+        let shifted: Vec<f32> = flat.iter().map(|x| x + 1.0).collect();
+        copy.set_flat_parameters(&shifted);
+        assert_eq!(copy.flat_parameters(), shifted);
+        copy.set_flat_parameters(&flat);
+        assert_eq!(copy, mlp);
+    }
 }

@@ -68,6 +68,28 @@ impl fmt::Display for TrainError {
 
 impl std::error::Error for TrainError {}
 
+/// `(in_dim, out_dim)` of `mlp` after checking that `coords` (n × in_dim) and `values`
+/// (n × out_dim) hold the same n ≥ 1 points: every backend's constructor starts here.
+pub(crate) fn data_dims(
+    mlp: &Mlp,
+    coords: &[f32],
+    values: &[f32],
+) -> Result<(usize, usize), TrainError> {
+    let in_dim = mlp.widths[0];
+    let out_dim = mlp.widths[mlp.widths.len() - 1];
+    if coords.is_empty()
+        || !coords.len().is_multiple_of(in_dim)
+        || coords.len() / in_dim * out_dim != values.len()
+    {
+        return Err(TrainError(format!(
+            "data shape: {} coordinates and {} values do not fit a {in_dim}→{out_dim} network",
+            coords.len(),
+            values.len()
+        )));
+    }
+    Ok((in_dim, out_dim))
+}
+
 /// What a training device must do. One implementation per device; the loop in [`fit`] is
 /// shared.
 pub trait Backend {

@@ -135,10 +135,7 @@ fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, f
     cuda.step(Batch::Full).unwrap();
     let (lc, lg) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
     assert!((lc - lg).abs() <= 1e-5 * lc.abs(), "{act}: step loss {lg} vs {lc}");
-    let flat = |m: &Mlp| -> Vec<f32> {
-        m.weights.iter().zip(&m.biases).flat_map(|(w, b)| w.iter().chain(b).copied()).collect()
-    };
-    let (pc, pg) = (flat(&cpu.parameters()), flat(&cuda.parameters()));
+    let (pc, pg) = (cpu.parameters().flat_parameters(), cuda.parameters().flat_parameters());
     for (i, ((a, b), g)) in pc.iter().zip(&pg).zip(&grad).enumerate() {
         let noisy = g.abs() < 1e-4 * gmax;
         assert!(

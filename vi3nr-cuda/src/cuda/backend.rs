@@ -21,7 +21,7 @@
 
 use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{FUSED_MAX_WIDTH, act_code};
-use crate::export::Mlp;
+use crate::export::{Mlp, Slot};
 use crate::train::{Adam, Backend, Batch, TrainError};
 use vi3nr_core::eval::fast::FastAct;
 
@@ -30,13 +30,6 @@ const MIN_CHUNK: usize = 256;
 const PARTIAL_CAP: usize = 1 << 22;
 /// Rows per `predict` launch sequence when no batch capacity was set yet.
 const PREDICT_ROWS: usize = 1 << 16;
-
-#[derive(Debug, Clone, Copy)]
-struct Layer {
-    w: usize,
-    fan_in: usize,
-    fan_out: usize,
-}
 
 /// Buffers that depend on the number of rows.
 #[derive(Debug, Default)]
@@ -62,7 +55,7 @@ pub struct CudaBackend<D: Device> {
     dev: D,
     template: Mlp,
     act: (u32, f32, f32),
-    layers: Vec<Layer>,
+    layers: Vec<Slot>,
     n_params: usize,
     params: DevBuf,
     grad: DevBuf,
@@ -96,30 +89,12 @@ impl<D: Device> CudaBackend<D> {
         adam: Adam,
         seed: u64,
     ) -> Result<Self, TrainError> {
-        let in_dim = mlp.widths[0];
-        let out_dim = mlp.widths[mlp.widths.len() - 1];
-        if coords.is_empty()
-            || !coords.len().is_multiple_of(in_dim)
-            || coords.len() / in_dim * out_dim != values.len()
-        {
-            return Err(TrainError(format!(
-                "data shape: {} coordinates and {} values do not fit a {in_dim}→{out_dim} network",
-                coords.len(),
-                values.len()
-            )));
-        }
+        let (in_dim, out_dim) = crate::train::data_dims(&mlp, coords, values)?;
         let points = coords.len() / in_dim;
         if u32::try_from(values.len()).is_err() {
             return Err(TrainError(format!("{points} points: too many for the CUDA backend")));
         }
-        let mut layers = Vec::new();
-        let mut flat = Vec::new();
-        for (w, b) in mlp.weights.iter().zip(&mlp.biases) {
-            let fan_out = b.len();
-            layers.push(Layer { w: flat.len(), fan_in: w.len() / fan_out, fan_out });
-            flat.extend_from_slice(w);
-            flat.extend_from_slice(b);
-        }
+        let (layers, flat) = (mlp.slots(), mlp.flat_parameters());
         let n = flat.len();
         let params = dev.alloc(n)?;
         upload_f32(&mut dev, params, 0, &flat)?;
@@ -135,7 +110,7 @@ impl<D: Device> CudaBackend<D> {
             layers.iter().flat_map(|l| [l.w, l.fan_in, l.fan_out].map(|v| v as u32)).collect();
         let layout = dev.alloc(table.len())?;
         dev.upload(layout, 0, &table)?;
-        let fused = layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH);
+        let fused = fusable(&layers);
         Ok(CudaBackend {
             act: act_code(FastAct::new(Some(mlp.act))),
             dev,
@@ -176,9 +151,9 @@ impl<D: Device> CudaBackend<D> {
     /// Chooses the layer-by-layer kernels (`false`) or, where the widths allow, the fused ones;
     /// returns the choice in effect.
     pub fn set_fused(&mut self, fused: bool) -> bool {
-        let allowed = self.layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH);
-        if self.fused != (fused && allowed) {
-            self.fused = fused && allowed;
+        let fused = fused && fusable(&self.layers);
+        if self.fused != fused {
+            self.fused = fused;
             self.dev.forget_graphs();
         }
         self.fused
@@ -270,7 +245,7 @@ impl<D: Device> CudaBackend<D> {
                 (input, k, 1),
                 (self.params, l.w, 1, k, n, false),
                 (self.work.acts[i], n, 0, k),
-                (self.params.at(l.w + k * n), ders.arg(), mode),
+                (self.params.at(l.b), ders.arg(), mode),
                 self.act,
             ));
         }
@@ -310,7 +285,32 @@ impl<D: Device> CudaBackend<D> {
                 (bx, by)
             }
         };
-        self.forward(x, rows, true, &mut out);
+        self.gradient(x, y, rows, &mut out);
+        out.push(Launch {
+            kernel: "adam_update",
+            grid: [self.n_params.div_ceil(256) as u32, 1, 1],
+            block: [256, 1, 1],
+            args: vec![
+                self.params.arg(),
+                self.grad.arg(),
+                self.m.arg(),
+                self.v.arg(),
+                self.state.arg(),
+                Arg::U32(self.n_params as u32),
+                Arg::F32(lr),
+                Arg::F32(beta1),
+                Arg::F32(beta2),
+                Arg::F32(eps),
+            ],
+        });
+        out
+    }
+
+    /// The launches from `rows` inputs `x` and targets `y` to the loss (added to the device
+    /// accumulator) and the gradient in `self.grad`: forward, loss, backward.
+    fn gradient(&self, x: DevBuf, y: DevBuf, rows: usize, out: &mut Vec<Launch>) {
+        let w = &self.work;
+        self.forward(x, rows, true, out);
         let last = self.layers.len() - 1;
         let n = rows * self.out_dim;
         let blocks = n.div_ceil(256);
@@ -391,24 +391,6 @@ impl<D: Device> CudaBackend<D> {
                 ));
             }
         }
-        out.push(Launch {
-            kernel: "adam_update",
-            grid: [self.n_params.div_ceil(256) as u32, 1, 1],
-            block: [256, 1, 1],
-            args: vec![
-                self.params.arg(),
-                self.grad.arg(),
-                self.m.arg(),
-                self.v.arg(),
-                self.state.arg(),
-                Arg::U32(self.n_params as u32),
-                Arg::F32(lr),
-                Arg::F32(beta1),
-                Arg::F32(beta2),
-                Arg::F32(eps),
-            ],
-        });
-        out
     }
 
     /// The MSE on `(coords, values)` and its gradient (flat, the CPU backend's layout), by
@@ -427,14 +409,9 @@ impl<D: Device> CudaBackend<D> {
         upload_f32(&mut self.dev, bx, 0, coords)?;
         upload_f32(&mut self.dev, by, 0, values)?;
         self.dev.upload(self.loss, 0, &[0])?;
-        // A full-batch step over the uploaded batch, minus the counter and the update.
-        let saved = (self.coords, self.values);
-        (self.coords, self.values) = (bx, by);
-        let launches = self.step_launches(Batch::Full, rows);
-        (self.coords, self.values) = saved;
-        for l in &launches[1..launches.len() - 1] {
-            self.dev.launch(l)?;
-        }
+        let mut launches = Vec::new();
+        self.gradient(bx, by, rows, &mut launches);
+        launches.iter().try_for_each(|l| self.dev.launch(l))?;
         let mut loss = [0.0f32];
         download_f32(&self.dev, self.loss, 0, &mut loss)?;
         self.dev.upload(self.loss, 0, &[0])?;
@@ -442,6 +419,11 @@ impl<D: Device> CudaBackend<D> {
         download_f32(&self.dev, self.grad, 0, &mut grad)?;
         Ok((loss[0], grad))
     }
+}
+
+/// Whether the fused kernels take these layers (every width at most [`FUSED_MAX_WIDTH`]).
+fn fusable(layers: &[Slot]) -> bool {
+    layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH)
 }
 
 /// A `gemm_tiled` launch (see gemm.ptx): `[M, N, K]`; A as (buffer, sam, sak); B as (buffer,
@@ -489,7 +471,7 @@ fn gemm(
 
 /// How `gemm_tiled` splits `rows` for layer `l`: (chunks, rows per chunk), chunks of
 /// at least [`MIN_CHUNK`] rows (a multiple of 16), at most [`PARTIAL_CAP`] partial floats.
-fn chunks(rows: usize, l: &Layer) -> (usize, usize) {
+fn chunks(rows: usize, l: &Slot) -> (usize, usize) {
     let per = l.fan_out * (l.fan_in + 1);
     let most = (PARTIAL_CAP / per).max(1);
     let wanted = rows.div_ceil(MIN_CHUNK).clamp(1, most);
@@ -565,11 +547,7 @@ impl<D: Device> Backend for CudaBackend<D> {
         if download_f32(&self.dev, self.params, 0, &mut flat).is_err() {
             flat.fill(f32::NAN);
         }
-        for ((w, b), l) in mlp.weights.iter_mut().zip(&mut mlp.biases).zip(&self.layers) {
-            let end = l.w + l.fan_in * l.fan_out;
-            w.copy_from_slice(&flat[l.w..end]);
-            b.copy_from_slice(&flat[end..end + l.fan_out]);
-        }
+        mlp.set_flat_parameters(&flat);
         mlp
     }
 }

@@ -42,7 +42,7 @@ pub fn driver_present() -> bool {
 
 /// A GPU with the backend's kernels loaded.
 pub struct Driver {
-    ctx: Arc<CudaContext>,
+    /// The stream every launch and copy goes to (it holds the context).
     stream: Arc<CudaStream>,
     functions: HashMap<&'static str, CudaFunction>,
     buffers: HashMap<u64, CudaSlice<u32>>,
@@ -87,7 +87,6 @@ impl Driver {
         let name = ctx.name().unwrap_or_else(|_| "CUDA device".into());
         let (major, minor) = ctx.compute_capability().unwrap_or((0, 0));
         Ok(Driver {
-            ctx,
             stream,
             functions,
             buffers: HashMap::new(),
@@ -133,9 +132,7 @@ impl Device for Driver {
 
     fn alloc(&mut self, words: usize) -> Result<DevBuf, TrainError> {
         let slice = self.stream.alloc_zeros::<u32>(words.max(1)).map_err(|e| err("alloc", e))?;
-        let (ptr, _sync) = slice.device_ptr(&self.stream);
-        let buf = DevBuf { addr: ptr, words };
-        drop(_sync);
+        let buf = DevBuf { addr: slice.device_ptr(&self.stream).0, words };
         self.buffers.insert(buf.addr, slice);
         Ok(buf)
     }
@@ -194,6 +191,5 @@ impl Drop for Driver {
         let _ = self.stream.synchronize();
         self.graphs.clear();
         self.buffers.clear();
-        let _ = &self.ctx;
     }
 }

@@ -8,21 +8,12 @@
 //! Adam update follows. Workspaces are allocated once and reused every step.
 
 use super::{Adam, Backend, Batch, TrainError};
-use crate::export::Mlp;
+use crate::export::{Mlp, Slot};
 use crate::gemm::{matmul, matmul_at_b_acc};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;
 use vi3nr_core::eval::fast::FastAct;
-
-/// Offsets of one layer in the flat parameter buffer.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    w: usize,
-    b: usize,
-    fan_in: usize,
-    fan_out: usize,
-}
 
 /// One thread's buffers: per-layer activations and derivatives, gradient, scratch.
 #[derive(Debug, Default)]
@@ -72,32 +63,8 @@ impl CpuBackend {
         adam: Adam,
         seed: u64,
     ) -> Result<Self, TrainError> {
-        let in_dim = mlp.widths[0];
-        let out_dim = mlp.widths[mlp.widths.len() - 1];
-        if coords.is_empty()
-            || !coords.len().is_multiple_of(in_dim)
-            || coords.len() / in_dim * out_dim != values.len()
-        {
-            return Err(TrainError(format!(
-                "data shape: {} coordinates and {} values do not fit a {in_dim}→{out_dim} network",
-                coords.len(),
-                values.len()
-            )));
-        }
-        let mut slots = Vec::new();
-        let mut params = Vec::new();
-        for (w, b) in mlp.weights.iter().zip(&mlp.biases) {
-            let fan_out = b.len();
-            let slot = Slot {
-                w: params.len(),
-                b: params.len() + w.len(),
-                fan_in: w.len() / fan_out,
-                fan_out,
-            };
-            params.extend_from_slice(w);
-            params.extend_from_slice(b);
-            slots.push(slot);
-        }
+        let (in_dim, out_dim) = super::data_dims(&mlp, coords, values)?;
+        let (slots, params) = (mlp.slots(), mlp.flat_parameters());
         let n = params.len();
         let threads = rayon::current_num_threads().max(1);
         Ok(CpuBackend {
@@ -329,10 +296,7 @@ impl Backend for CpuBackend {
 
     fn parameters(&self) -> Mlp {
         let mut mlp = self.template.clone();
-        for ((w, b), s) in mlp.weights.iter_mut().zip(&mut mlp.biases).zip(&self.slots) {
-            w.copy_from_slice(&self.params[s.w..s.b]);
-            b.copy_from_slice(&self.params[s.b..s.b + s.fan_out]);
-        }
+        mlp.set_flat_parameters(&self.params);
         mlp
     }
 }
