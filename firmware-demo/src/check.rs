@@ -3,7 +3,7 @@
 
 use vi3nr_core::eval::Scratch;
 use vi3nr_core::init::{
-    BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status,
+    BiasInit, BiasScheme, FirstSigma, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status,
 };
 use vi3nr_core::model::{Model, ModelError, NumberFormat};
 use vi3nr_core::{Act, Error};
@@ -129,7 +129,7 @@ pub fn plan() -> Result<Plan<8>, Error> {
         activations: &[act],
         input: &[InputStats::uniform(-1.0, 1.0)],
         sigma_p: SigmaP::Auto(None),
-        first_sigma: None,
+        first_sigma: FirstSigma::SigmaP,
         bias: BiasScheme::Fraction(f64::from_bits(PLAN_BIAS_FRACTION)),
         solve: SolveOptions::default(),
     })

@@ -3,7 +3,8 @@
 
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
-use vi3nr_cuda::export::{Mlp, evaluator_psnr, grid};
+use vi3nr_cuda::render::{evaluator_psnr, grid};
+use vi3nr_cuda::schemes::InitScheme;
 
 fn main() {
     println!("| network | activation | f32 vs exact f64 | f16 | q15 | i8 |");
@@ -12,7 +13,7 @@ fn main() {
         for act in [Act::Sine { omega: 30.0 }, Act::Gaussian { a: 0.05 }, Act::Sinc, Act::Relu] {
             let mut cells = Vec::new();
             for seed in 0..3 {
-                let mlp = Mlp::vi3nr(widths, act, SigmaP::Auto(None), true, seed).unwrap();
+                let mlp = InitScheme::vi3nr(SigmaP::Auto(None)).init(widths, act, seed).unwrap();
                 let rows = evaluator_psnr(&mlp, &grid(64)).unwrap();
                 cells.push(rows.iter().map(|r| r.1).collect::<Vec<_>>());
             }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use vi3nr_core::Act;
 use vi3nr_core::eval::Scratch;
-use vi3nr_core::init::{BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
+use vi3nr_core::init::{
+    BiasInit, BiasScheme, FirstSigma, InputStats, Plan, PlanSpec, SigmaP, SolveOptions,
+};
 use vi3nr_core::model::Model;
 use vi3nr_cuda::export::AlignedBytes;
 
@@ -148,7 +150,7 @@ pub fn plan() -> Plan<8> {
         activations: &[Act::gaussian(PLAN_GAUSSIAN_A).unwrap()],
         input: &[InputStats::uniform(-1.0, 1.0)],
         sigma_p: SigmaP::Auto(None),
-        first_sigma: None,
+        first_sigma: FirstSigma::SigmaP,
         bias: BiasScheme::Fraction(PLAN_BIAS_FRACTION),
         solve: SolveOptions::default(),
     })

@@ -4,10 +4,11 @@
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
 use vi3nr_core::model::NumberFormat;
-use vi3nr_cuda::export::{Mlp, evaluator_psnr, grid};
+use vi3nr_cuda::render::{evaluator_psnr, grid};
+use vi3nr_cuda::schemes::InitScheme;
 
 fn check(widths: &[usize], act: Act, n: usize) {
-    let mlp = Mlp::vi3nr(widths, act, SigmaP::Auto(None), true, 11).unwrap();
+    let mlp = InitScheme::vi3nr(SigmaP::Auto(None)).init(widths, act, 11).unwrap();
     let rows = evaluator_psnr(&mlp, &grid(n)).unwrap();
     for (format, db) in rows {
         let (name, target) = match format {

@@ -5,9 +5,10 @@
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
 use vi3nr_core::model::{Model, NumberFormat};
-use vi3nr_cuda::fitting::render;
-use vi3nr_cuda::signal::{Signal, psnr};
-use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, InitScheme, fit};
+use vi3nr_cuda::render::{psnr, render};
+use vi3nr_cuda::schemes::InitScheme;
+use vi3nr_cuda::signal::Signal;
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, fit};
 
 #[test]
 fn fit_export_evaluate() {
@@ -51,7 +52,7 @@ fn fit_export_evaluate() {
 fn fourier_features_export_and_evaluate_like_the_trainer() {
     let signal = Signal::bundled();
     let mut mlp = InitScheme::PyTorch.init(&[16, 32, 3], Act::Relu, 4).unwrap();
-    mlp.fourier = vi3nr_cuda::fitting::fourier_frequencies(8, 2, 3.0, 4);
+    mlp.fourier = vi3nr_cuda::mlp::fourier_frequencies(8, 2, 3.0, 4);
     let inputs = mlp.encode(&signal.coords);
     let mut cpu = CpuBackend::new(mlp, &inputs, &signal.values, Adam::with_lr(1e-3), 2).unwrap();
     let options = FitOptions { steps: 100, batch: Batch::Random(1024), eval_every: 50 };

@@ -13,7 +13,9 @@ mod plan;
 mod sample;
 mod solver;
 
-pub use plan::{BiasInit, BiasScheme, InputStats, LayerPlan, Plan, PlanSpec, SigmaP, Status};
+pub use plan::{
+    BiasInit, BiasScheme, FirstSigma, InputStats, LayerPlan, Plan, PlanSpec, SigmaP, Status,
+};
 pub use sample::{fill_bias, fill_normal, fill_uniform, sample_normal, sample_uniform};
 pub use solver::{GridSolution, Limit, Solution, SolveOptions, solve_grid, solve_sigma_p};
 

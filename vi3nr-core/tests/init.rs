@@ -3,8 +3,8 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use vi3nr_core::init::{
-    self, BiasInit, BiasScheme, InputStats, Limit, Plan, PlanSpec, SigmaP, Solution, SolveOptions,
-    Status,
+    self, BiasInit, BiasScheme, FirstSigma, InputStats, Limit, Plan, PlanSpec, SigmaP, Solution,
+    SolveOptions, Status,
 };
 use vi3nr_core::{Act, Activation, Error, stats};
 
@@ -119,7 +119,7 @@ fn spec<'a>(widths: &'a [usize], acts: &'a [Act], input: &'a [InputStats]) -> Pl
         activations: acts,
         input,
         sigma_p: SigmaP::Auto(None),
-        first_sigma: None,
+        first_sigma: FirstSigma::SigmaP,
         bias: BiasScheme::Zero,
         solve: SolveOptions::default(),
     }
@@ -232,7 +232,7 @@ fn first_layer_spread_and_bias_budget() {
     let input = [InputStats::uniform(-1.0, 1.0)];
     let acts = [Act::Gaussian { a: 0.05 }];
     let mut s = spec(&[2, 64, 64, 1], &acts, &input);
-    s.first_sigma = Some(0.3);
+    s.first_sigma = FirstSigma::Value(0.3);
     let p = Plan::<4>::new(&s).unwrap();
     let (s0, sp) = (0.3, p.sigma_p);
     assert_eq!(p.first_sigma, 0.3);
@@ -257,7 +257,7 @@ fn first_layer_spread_and_bias_budget() {
         assert!(Plan::<4>::new(&s).is_err(), "{bad}");
     }
     s.bias = BiasScheme::Zero;
-    s.first_sigma = Some(-1.0);
+    s.first_sigma = FirstSigma::Value(-1.0);
     assert!(Plan::<4>::new(&s).is_err());
 }
 
@@ -268,4 +268,27 @@ fn recommended_first_layer_spreads() {
     assert!((sine - (1.0f64 / 18.0).sqrt()).abs() < 1e-15);
     assert_eq!(Act::Gaussian { a: 0.05 }.default_first_sigma(2, 1.0 / 3.0), Some(12.0 * 0.05));
     assert_eq!(Act::Tanh.default_first_sigma(2, 1.0 / 3.0), None);
+}
+
+#[test]
+fn the_plan_resolves_the_recommended_first_layer_spread() {
+    let spec = |act: &'static [Act], first_sigma| PlanSpec {
+        widths: &[2, 64, 64, 1],
+        activations: act,
+        input: UNIFORM,
+        sigma_p: SigmaP::Auto(None),
+        first_sigma,
+        bias: BiasScheme::Zero,
+        solve: SolveOptions::default(),
+    };
+    const UNIFORM: &[InputStats] = &[InputStats { mean: 0.0, var: 1.0 / 3.0 }];
+    const SINE: &[Act] = &[Act::Sine { omega: 30.0 }];
+    const TANH: &[Act] = &[Act::Tanh];
+    let p = Plan::<4>::new(&spec(SINE, FirstSigma::Recommended)).unwrap();
+    assert!((p.first_sigma - (1.0f64 / 18.0).sqrt()).abs() < 1e-15, "{}", p.first_sigma);
+    // Without a recommendation the first layer keeps σ_p.
+    let p = Plan::<4>::new(&spec(TANH, FirstSigma::Recommended)).unwrap();
+    assert_eq!(p.first_sigma, p.sigma_p);
+    let p = Plan::<4>::new(&spec(TANH, FirstSigma::SigmaP)).unwrap();
+    assert_eq!(p.first_sigma, p.sigma_p);
 }

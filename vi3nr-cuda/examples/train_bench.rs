@@ -14,7 +14,8 @@
 use std::time::Instant;
 use vi3nr_core::Act;
 use vi3nr_cuda::cuda::{self, CudaBackend, Emulated};
-use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, InitScheme};
+use vi3nr_cuda::schemes::InitScheme;
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend};
 
 fn main() {
     if let Err(e) = run() {

@@ -1,28 +1,14 @@
 //! `vi3nr compare`: the same signal fitted once per initialisation scheme and activation, with
 //! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
 
-use crate::export::{Mlp, Vi3nrOptions};
+use vi3nr_core::Act;
+use vi3nr_core::init::{InputStats, SigmaP};
+
+use crate::mlp::Mlp;
+use crate::schemes::{InitScheme, Vi3nrOptions};
 use crate::search::{Score, Trial, search};
 use crate::signal::Signal;
-use crate::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
-use vi3nr_core::Act;
-use vi3nr_core::init::SigmaP;
-use vi3nr_core::init::{BiasScheme, InputStats};
-
-/// Settings shared by every run of a comparison.
-#[derive(Debug, Clone)]
-pub struct CompareConfig {
-    /// Hidden widths.
-    pub hidden: Vec<usize>,
-    /// Steps per run.
-    pub steps: u64,
-    /// Adam learning rate.
-    pub lr: f32,
-    /// Minibatch size (`None`: full signal).
-    pub batch: Option<usize>,
-    /// Seed of every run.
-    pub seed: u64,
-}
+use crate::train::{Adam, Batch, CpuBackend, FitOptions, Training, fit};
 
 /// One run's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +61,7 @@ fn one(
     act: Act,
     scheme: InitScheme,
     steps: u64,
-    config: &CompareConfig,
+    config: &Training,
     label: &'static str,
 ) -> Result<CompareRow, String> {
     let mlp = scheme.init(widths, act, config.seed)?;
@@ -88,7 +74,7 @@ fn from(
     mlp: Mlp,
     act: Act,
     steps: u64,
-    config: &CompareConfig,
+    config: &Training,
     label: &'static str,
 ) -> Result<CompareRow, String> {
     let mut cpu =
@@ -122,12 +108,10 @@ fn from(
 /// steps (`<scheme>+eq`, equal total compute).
 pub fn run(
     signal: &Signal,
-    config: &CompareConfig,
+    config: &Training,
     on_row: &mut dyn FnMut(&CompareRow),
 ) -> Result<Vec<CompareRow>, String> {
-    let mut widths = vec![signal.in_dim()];
-    widths.extend(&config.hidden);
-    widths.push(signal.out_dim());
+    let widths = config.widths(signal.in_dim(), signal.out_dim());
     let mut rows: Vec<CompareRow> = Vec::new();
     let mut emit = |row: CompareRow, rows: &mut Vec<CompareRow>| {
         on_row(&row);
@@ -143,19 +127,8 @@ pub fn run(
             emit(row, &mut rows);
         }
         // VI3NR searched.
-        let options = Vi3nrOptions {
-            sigma_p: SigmaP::Auto(None),
-            first_sigma: None,
-            bias: BiasScheme::PyTorch,
-        };
-        let trial = Trial {
-            act,
-            lr: config.lr,
-            batch: config.batch,
-            seed: config.seed,
-            steps: config.steps,
-            score: Score::Fit,
-        };
+        let options = Vi3nrOptions::default();
+        let trial = Trial::new(act, config, Score::Fit);
         let input = InputStats::uniform(-1.0, 1.0);
         let found = search(&signal.coords, &signal.values, &widths, &trial, &options, input)?;
         let steps = config.steps - found.reused_steps();

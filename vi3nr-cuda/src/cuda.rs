@@ -19,7 +19,7 @@ pub use device::Device;
 pub use driver::{Driver, Unavailable};
 pub use emulated::Emulated;
 
-use crate::export::Mlp;
+use crate::mlp::Mlp;
 use crate::train::{Adam, TrainError};
 
 /// The CUDA backend on GPU 0: `Err(Unavailable)` when there is no driver or no device (the

@@ -1,12 +1,12 @@
-//! A host-side MLP in f32: VI3NR initialisation, an exact f64 forward pass (the reference every
-//! evaluator is measured against), and export to `.vi3` bytes.
+//! Writing what a fit produces: `.vi3` bytes ([`Mlp::to_vi3`], in [`AlignedBytes`]), PyTorch
+//! safetensors, and files replaced atomically ([`atomic_write`]).
 
-use rand_xoshiro::Xoshiro256PlusPlus;
-use rand_xoshiro::rand_core::SeedableRng;
-use vi3nr_core::fixed;
-use vi3nr_core::init::{self, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
-use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat, Weights};
-use vi3nr_core::{Act, Activation, Error};
+use std::io::{self, Write};
+use std::path::Path;
+
+use vi3nr_core::model::{self, LayerSpec, ModelError, ModelSpec, NumberFormat};
+
+use crate::mlp::Mlp;
 
 /// Bytes in 4-byte-aligned storage, as [`Model::parse`] requires.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,248 +39,7 @@ impl AlignedBytes {
     }
 }
 
-/// The choices of a VI3NR initialisation beyond the activation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Vi3nrOptions {
-    /// How σ_p is chosen.
-    pub sigma_p: SigmaP,
-    /// Spread of the first layer's pre-activations (`None`: σ_p).
-    pub first_sigma: Option<f64>,
-    /// Biases.
-    pub bias: BiasScheme,
-}
-
-/// A fully connected network: an optional Fourier-feature encoding of the coordinates,
-/// `widths[0]` network inputs, one activation on every hidden layer, a linear output, then an
-/// affine map per output.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Mlp {
-    /// Layer widths, input first.
-    pub widths: Vec<usize>,
-    /// The hidden activation.
-    pub act: Act,
-    /// Weights per matrix, row-major `fan_out × fan_in`.
-    pub weights: Vec<Vec<f32>>,
-    /// Biases per matrix.
-    pub biases: Vec<Vec<f32>>,
-    /// `(scale, offset)` per output.
-    pub affine: Vec<[f32; 2]>,
-    /// Fourier frequencies (cycles per unit), `widths[0] / 2` rows of the coordinate dimension;
-    /// the network sees `[sin 2πf·x…, cos 2πf·x…]`. Empty: raw coordinates.
-    pub fourier: Vec<f32>,
-}
-
-/// Where one layer sits in [`Mlp::flat_parameters`]: weights (row-major `fan_out × fan_in`)
-/// at `w..b`, then biases at `b..b + fan_out` — the buffer layout of every training backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    /// Offset of the weights.
-    pub w: usize,
-    /// Offset of the biases.
-    pub b: usize,
-    /// Inputs of the layer.
-    pub fan_in: usize,
-    /// Outputs of the layer.
-    pub fan_out: usize,
-}
-
 impl Mlp {
-    /// Each layer's place in [`Mlp::flat_parameters`].
-    pub fn slots(&self) -> Vec<Slot> {
-        let mut at = 0;
-        self.weights
-            .iter()
-            .zip(&self.biases)
-            .map(|(w, b)| {
-                let slot =
-                    Slot { w: at, b: at + w.len(), fan_in: w.len() / b.len(), fan_out: b.len() };
-                at += w.len() + b.len();
-                slot
-            })
-            .collect()
-    }
-
-    /// Every parameter in one buffer: per layer its weights, then its biases.
-    pub fn flat_parameters(&self) -> Vec<f32> {
-        self.weights
-            .iter()
-            .zip(&self.biases)
-            .flat_map(|(w, b)| w.iter().chain(b))
-            .copied()
-            .collect()
-    }
-
-    /// Takes every parameter from `flat`, laid out as [`Mlp::flat_parameters`]; `flat` must be
-    /// that long.
-    pub fn set_flat_parameters(&mut self, flat: &[f32]) {
-        let slots = self.slots();
-        for ((w, b), s) in self.weights.iter_mut().zip(&mut self.biases).zip(slots) {
-            w.copy_from_slice(&flat[s.w..s.b]);
-            b.copy_from_slice(&flat[s.b..s.b + s.fan_out]);
-        }
-    }
-
-    /// VI3NR initialisation (uniform weights with the plan's bound; PyTorch-style biases when
-    /// `pytorch_bias`, else zero) for coordinates uniform on [−1, 1], first layer at σ_p.
-    pub fn vi3nr(
-        widths: &[usize],
-        act: Act,
-        sigma_p: SigmaP,
-        pytorch_bias: bool,
-        seed: u64,
-    ) -> Result<Self, Error> {
-        let bias = if pytorch_bias { BiasScheme::PyTorch } else { BiasScheme::Zero };
-        let options = Vi3nrOptions { sigma_p, first_sigma: None, bias };
-        Self::vi3nr_for(widths, act, &options, seed, InputStats::uniform(-1.0, 1.0))
-    }
-
-    /// [`Mlp::vi3nr`] for network inputs with the given statistics (Fourier features: mean 0,
-    /// variance 1/2).
-    pub fn vi3nr_for(
-        widths: &[usize],
-        act: Act,
-        options: &Vi3nrOptions,
-        seed: u64,
-        input: InputStats,
-    ) -> Result<Self, Error> {
-        let plan = Plan::<{ model::MAX_LAYERS }>::new(&PlanSpec {
-            widths,
-            activations: &[act],
-            input: &[input],
-            sigma_p: options.sigma_p,
-            first_sigma: options.first_sigma,
-            bias: options.bias,
-            solve: SolveOptions::default(),
-        })?;
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut weights = Vec::new();
-        let mut biases = Vec::new();
-        for layer in &plan.layers {
-            let mut w = vec![0.0; layer.fan_in * layer.fan_out];
-            let mut b = vec![0.0; layer.fan_out];
-            init::fill_uniform(layer, &mut w, &mut rng)?;
-            init::fill_bias(layer, &mut b, &mut rng)?;
-            weights.push(w);
-            biases.push(b);
-        }
-        Ok(Mlp::new(widths, act, weights, biases))
-    }
-
-    /// A network on raw coordinates with the identity affine map.
-    pub fn new(widths: &[usize], act: Act, weights: Vec<Vec<f32>>, biases: Vec<Vec<f32>>) -> Self {
-        let out = widths[widths.len() - 1];
-        Mlp {
-            widths: widths.to_vec(),
-            act,
-            weights,
-            biases,
-            affine: vec![[1.0, 0.0]; out],
-            fourier: Vec::new(),
-        }
-    }
-
-    /// Dimension of the coordinates the network takes (before any encoding).
-    pub fn coord_dim(&self) -> usize {
-        if self.fourier.is_empty() {
-            self.widths[0]
-        } else {
-            self.fourier.len() / (self.widths[0] / 2).max(1)
-        }
-    }
-
-    /// The network inputs for `coords` (n × coord_dim): the coordinates, or their Fourier features.
-    pub fn encode(&self, coords: &[f32]) -> Vec<f32> {
-        fourier_encode(&self.fourier, self.coord_dim(), coords)
-    }
-
-    /// The network output at coordinates `x` in f64 with the exact activation (encoding and
-    /// affine map included).
-    pub fn forward_f64(&self, x: &[f64]) -> Vec<f64> {
-        let mut a = if self.fourier.is_empty() { x.to_vec() } else { features(&self.fourier, x) };
-        let last = self.weights.len() - 1;
-        for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let fan_in = a.len();
-            a = w
-                .chunks_exact(fan_in)
-                .zip(b)
-                .map(|(row, &b)| {
-                    let z = f64::from(b)
-                        + row.iter().zip(&a).map(|(&w, &x)| f64::from(w) * x).sum::<f64>();
-                    if i == last { z } else { self.act.f(z) }
-                })
-                .collect();
-        }
-        a.iter().zip(&self.affine).map(|(v, [s, o])| f64::from(*s) * v + f64::from(*o)).collect()
-    }
-
-    /// Sets the affine map so that each output spans [−1, 1] over `points` (flattened
-    /// coordinates), as a fitted signal would.
-    pub fn normalise_outputs(&mut self, points: &[f64]) {
-        let out = self.affine.len();
-        self.affine = vec![[1.0, 0.0]; out];
-        let mut lo = vec![f64::INFINITY; out];
-        let mut hi = vec![f64::NEG_INFINITY; out];
-        for x in points.chunks_exact(self.coord_dim()) {
-            for (k, y) in self.forward_f64(x).into_iter().enumerate() {
-                lo[k] = lo[k].min(y);
-                hi[k] = hi[k].max(y);
-            }
-        }
-        for (k, a) in self.affine.iter_mut().enumerate() {
-            let span = (hi[k] - lo[k]).max(1e-30);
-            *a = [(2.0 / span) as f32, (-(hi[k] + lo[k]) / span) as f32];
-        }
-    }
-
-    /// The network of a parsed model with its weights dequantised to f32. The model must use
-    /// raw coordinates, one activation on every hidden layer and an identity output.
-    pub fn from_model(model: &Model<'_>) -> Result<Mlp, String> {
-        let last = model.layers.len() - 1;
-        let act = match model.layers.first().and_then(|l| l.act) {
-            Some(act) if last > 0 => act,
-            _ => return Err("the model has no hidden activation".into()),
-        };
-        if model.layers.iter().enumerate().any(|(i, l)| l.act != (i != last).then_some(act)) {
-            return Err("mixed activations or an activation on the output are not supported".into());
-        }
-        let mut widths = vec![model.layers[0].fan_in];
-        let mut weights = Vec::new();
-        let mut biases = Vec::new();
-        for (i, l) in model.layers.iter().enumerate() {
-            widths.push(l.fan_out);
-            let in_frac =
-                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(model.layers[i - 1].act) };
-            let shift = fixed::acc_shift(model.format, l.fan_in);
-            // Real value of one accumulator unit for weight scale `s`.
-            let unit = |s: f32| (f64::from(s) * 2f64.powi(shift as i32 - in_frac as i32)) as f32;
-            let (w, b): (Vec<f32>, Vec<f32>) = match l.weights {
-                Weights::F32 { w, b } => (w.to_vec(), b.to_vec()),
-                Weights::F16 { w, b } => (w.iter().map(|h| h.to_f32()).collect(), b.to_vec()),
-                Weights::Q15 { scale, w, b, .. } => (
-                    w.iter().map(|&q| f32::from(q) * scale).collect(),
-                    b.iter().map(|&q| q as f32 * unit(scale)).collect(),
-                ),
-                Weights::I8 { scales, w, b } => (
-                    w.chunks(l.fan_in)
-                        .zip(scales)
-                        .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q) * s))
-                        .collect(),
-                    b.iter().zip(scales).map(|(&q, &s)| q as f32 * unit(s)).collect(),
-                ),
-            };
-            weights.push(w);
-            biases.push(b);
-        }
-        Ok(Mlp {
-            widths,
-            act,
-            weights,
-            biases,
-            affine: model.affine.to_vec(),
-            fourier: model.fourier.to_vec(),
-        })
-    }
-
     /// Encodes the network in `format`.
     pub fn to_vi3(&self, format: NumberFormat) -> Result<AlignedBytes, ModelError> {
         let last = self.weights.len() - 1;
@@ -310,103 +69,69 @@ impl Mlp {
     }
 }
 
-/// `[sin 2πf·x…, cos 2πf·x…]` for frequency rows `freqs` (each `x.len()` long), in f64.
-fn features(freqs: &[f32], x: &[f64]) -> Vec<f64> {
-    let turns: Vec<f64> = freqs
-        .chunks_exact(x.len())
-        .map(|f| {
-            std::f64::consts::TAU * f.iter().zip(x).map(|(&f, x)| f64::from(f) * x).sum::<f64>()
-        })
-        .collect();
-    turns.iter().map(|t| t.sin()).chain(turns.iter().map(|t| t.cos())).collect()
-}
-
-/// Network inputs for `coords` (n × `dim`): the coordinates themselves when `freqs` is empty,
-/// else their Fourier features for the frequency rows `freqs` (computed in f64).
-pub fn fourier_encode(freqs: &[f32], dim: usize, coords: &[f32]) -> Vec<f32> {
-    if freqs.is_empty() {
-        return coords.to_vec();
+/// The network as PyTorch `nn.Sequential` weights: linear layers at even indices
+/// (`0.weight`, `0.bias`, `2.weight`, …), activations between them; metadata `format`,
+/// `activation`, `widths`, and for Fourier-encoded inputs `fourier_shape` (m,dim) and
+/// `fourier_frequencies` (row-major, cycles per unit).
+pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
+    use safetensors::tensor::{Dtype, TensorView};
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (i, (w, b)) in mlp.weights.iter().zip(&mlp.biases).enumerate() {
+        let (fi, fo) = (mlp.widths[i], mlp.widths[i + 1]);
+        tensors.push((format!("{}.weight", 2 * i), vec![fo, fi], bytemuck::cast_slice(w).to_vec()));
+        tensors.push((format!("{}.bias", 2 * i), vec![fo], bytemuck::cast_slice(b).to_vec()));
     }
-    coords
-        .chunks_exact(dim)
-        .flat_map(|x| {
-            let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-            features(freqs, &x).into_iter().map(|v| v as f32)
+    let views = tensors
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| e.to_string())
         })
-        .collect()
-}
-
-/// Evaluates `model` at every point of `points` (flattened coordinates) with the arithmetic
-/// of its format; outputs flattened.
-pub fn eval_points(model: &Model<'_>, points: &[f32]) -> Result<Vec<f32>, ModelError> {
-    let mut float = vec![0.0f32; model.scratch_len()];
-    let mut fixed = vec![0i16; model.scratch_len()];
-    let mut out = vec![0.0f32; points.len() / model.in_dim * model.out_dim];
-    for (x, y) in points.chunks_exact(model.in_dim).zip(out.chunks_exact_mut(model.out_dim)) {
-        match model.format {
-            NumberFormat::F32 | NumberFormat::F16 => model.eval_f32(x, y, &mut float)?,
-            _ => model.eval_fixed(x, y, &mut fixed)?,
-        }
+        .collect::<Result<Vec<_>, _>>()?;
+    let widths: Vec<String> = mlp.widths.iter().map(|w| w.to_string()).collect();
+    let mut metadata: std::collections::HashMap<String, String> = [
+        ("format".to_string(), "vi3nr".to_string()),
+        ("activation".to_string(), mlp.act.to_string()),
+        ("widths".to_string(), widths.join(",")),
+    ]
+    .into_iter()
+    .collect();
+    if !mlp.fourier.is_empty() {
+        // The encoding is not a module of the Sequential: its frequencies travel as metadata.
+        let freqs: Vec<String> = mlp.fourier.iter().map(|f| f.to_string()).collect();
+        metadata
+            .insert("fourier_shape".into(), format!("{},{}", mlp.widths[0] / 2, mlp.coord_dim()));
+        metadata.insert("fourier_frequencies".into(), freqs.join(","));
     }
-    Ok(out)
+    safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
-/// PSNR in dB of `got` against `want` for signals spanning [−1, 1] (peak-to-peak 2).
-pub fn psnr(got: &[f64], want: &[f64]) -> f64 {
-    let mse = got.iter().zip(want).map(|(g, w)| (g - w).powi(2)).sum::<f64>() / want.len() as f64;
-    10.0 * (4.0 / mse).log10()
-}
-
-/// `n × n` coordinates on [−1, 1]², row-major, flattened.
-pub fn grid(n: usize) -> Vec<f64> {
-    let step = |i: usize| -1.0 + 2.0 * i as f64 / (n - 1).max(1) as f64;
-    (0..n * n).flat_map(|k| [step(k % n), step(k / n)]).collect()
-}
-
-/// PSNR of each format's evaluator against the f32 evaluator over `points`, and (first entry,
-/// `None` format) of the f32 evaluator against the exact f64 forward pass. Outputs are
-/// normalised to [−1, 1] over the points first.
-pub fn evaluator_psnr(
-    mlp: &Mlp,
-    points: &[f64],
-) -> Result<Vec<(Option<NumberFormat>, f64)>, ModelError> {
-    let mut mlp = mlp.clone();
-    mlp.normalise_outputs(points);
-    let exact: Vec<f64> =
-        points.chunks_exact(mlp.coord_dim()).flat_map(|x| mlp.forward_f64(x)).collect();
-    let points32: Vec<f32> = points.iter().map(|&x| x as f32).collect();
-    let run = |format| -> Result<Vec<f64>, ModelError> {
-        let bytes = mlp.to_vi3(format)?;
-        let model = Model::parse(bytes.bytes())?;
-        Ok(eval_points(&model, &points32)?.into_iter().map(f64::from).collect())
+/// Writes `bytes` to `path` through a temporary file in the same directory,
+/// synced and renamed into place: readers see the old file or the new one,
+/// never a partial one, and a failure removes the temporary file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
-    let f32_out = run(NumberFormat::F32)?;
-    let mut rows = vec![(None, psnr(&f32_out, &exact))];
-    for format in [NumberFormat::F16, NumberFormat::Q15, NumberFormat::I8] {
-        rows.push((Some(format), psnr(&run(format)?, &f32_out)));
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")
+    })?;
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Like `File::create`: the umask decides, not tempfile's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flat_parameters_follow_the_slots_and_round_trip() {
-        let mlp =
-            Mlp::vi3nr(&[2, 3, 1], Act::Sine { omega: 30.0 }, SigmaP::Auto(None), true, 1).unwrap();
-        let slots = mlp.slots();
-        let s = |w, b, fan_in, fan_out| Slot { w, b, fan_in, fan_out };
-        assert_eq!(slots, [s(0, 6, 2, 3), s(9, 12, 3, 1)]);
-        let flat = mlp.flat_parameters();
-        assert_eq!(flat.len(), 13);
-        assert_eq!(&flat[6..9], &mlp.biases[0][..]);
-        let mut copy = mlp.clone();
-        let shifted: Vec<f32> = flat.iter().map(|x| x + 1.0).collect();
-        copy.set_flat_parameters(&shifted);
-        assert_eq!(copy.flat_parameters(), shifted);
-        copy.set_flat_parameters(&flat);
-        assert_eq!(copy, mlp);
-    }
+    let mut file = builder.tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

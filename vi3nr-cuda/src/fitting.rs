@@ -4,22 +4,25 @@
 //! into place, so an interrupted or failed run leaves no half-written file. A diverging run
 //! still writes the last good model and reports the divergence as an error.
 
-use crate::search::{Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
-
-use crate::export::{Mlp, fourier_encode};
-use crate::report::{Curves, write_curves_png};
-use crate::signal::{self, Layout, Signal, atomic_write};
-use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, InitScheme, fit};
-use rayon::prelude::*;
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use serde_json::{Value, json};
 use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
 use vi3nr_core::model::{Model, NumberFormat};
 
+use crate::curves::{Curves, write_curves_png};
+use crate::export::{atomic_write, safetensors_bytes};
+use crate::mlp::{fourier_encode, fourier_frequencies};
+use crate::render::{psnr, render};
+use crate::schemes::InitScheme;
+use crate::search::{Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
+use crate::signal::{self, Layout, Signal};
+use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Training, fit};
+
 /// Where training runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Device {
     /// CUDA when available, else the CPU.
     Auto,
@@ -38,16 +41,8 @@ pub struct FitConfig {
     pub act: Act,
     /// Initialisation.
     pub init: InitScheme,
-    /// Hidden widths.
-    pub hidden: Vec<usize>,
-    /// Steps.
-    pub steps: u64,
-    /// Adam learning rate.
-    pub lr: f32,
-    /// Minibatch size; `None` for the full signal each step.
-    pub batch: Option<usize>,
-    /// Seed of the initialisation and the minibatches.
-    pub seed: u64,
+    /// Widths, steps, learning rate, batch and seed.
+    pub training: Training,
     /// Device.
     pub device: Device,
     /// Number format of the exported model.
@@ -61,20 +56,6 @@ pub struct FitConfig {
     pub search: bool,
     /// Which points score the search's trials.
     pub search_score: Score,
-    /// Use the activation's recommended first-layer spread
-    /// ([`Activation::default_first_sigma`](vi3nr_core::Activation::default_first_sigma)) for
-    /// VI3NR, resolved for the signal's input dimension.
-    pub default_first_sigma: bool,
-}
-
-/// `m` Gaussian random frequency rows of `dim` values with standard deviation `scale`.
-pub fn fourier_frequencies(m: usize, dim: usize, scale: f32, seed: u64) -> Vec<f32> {
-    use rand_xoshiro::Xoshiro256PlusPlus;
-    use rand_xoshiro::rand_core::SeedableRng;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xF0F0_F0F0);
-    let mut freqs = vec![0.0f32; m * dim];
-    vi3nr_core::init::sample_normal(f64::from(scale), &mut freqs, &mut rng);
-    freqs
 }
 
 /// What a fit did, for the command line and `compare`.
@@ -86,56 +67,6 @@ pub struct FitSummary {
     pub psnr: f64,
     /// Divergence message, if the run stopped early.
     pub diverged: Option<String>,
-}
-
-/// Evaluates `model` at every coordinate with the vi3nr-core evaluator, on all cores.
-pub fn render(model: &Model<'_>, coords: &[f32]) -> Result<Vec<f32>, String> {
-    let (i, o) = (model.in_dim, model.out_dim);
-    let mut out = vec![0.0f32; coords.len() / i * o];
-    out.par_chunks_mut(1024 * o).zip(coords.par_chunks(1024 * i)).try_for_each(|(y, x)| {
-        crate::export::eval_points(model, x)
-            .map(|v| y.copy_from_slice(&v))
-            .map_err(|e| e.to_string())
-    })?;
-    Ok(out)
-}
-
-/// The network as PyTorch `nn.Sequential` weights: linear layers at even indices
-/// (`0.weight`, `0.bias`, `2.weight`, …), activations between them; metadata `format`,
-/// `activation`, `widths`, and for Fourier-encoded inputs `fourier_shape` (m,dim) and
-/// `fourier_frequencies` (row-major, cycles per unit).
-pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
-    use safetensors::tensor::{Dtype, TensorView};
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (i, (w, b)) in mlp.weights.iter().zip(&mlp.biases).enumerate() {
-        let (fi, fo) = (mlp.widths[i], mlp.widths[i + 1]);
-        tensors.push((format!("{}.weight", 2 * i), vec![fo, fi], bytemuck::cast_slice(w).to_vec()));
-        tensors.push((format!("{}.bias", 2 * i), vec![fo], bytemuck::cast_slice(b).to_vec()));
-    }
-    let views = tensors
-        .iter()
-        .map(|(name, shape, bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let widths: Vec<String> = mlp.widths.iter().map(|w| w.to_string()).collect();
-    let mut metadata: std::collections::HashMap<String, String> = [
-        ("format".to_string(), "vi3nr".to_string()),
-        ("activation".to_string(), mlp.act.to_string()),
-        ("widths".to_string(), widths.join(",")),
-    ]
-    .into_iter()
-    .collect();
-    if !mlp.fourier.is_empty() {
-        // The encoding is not a module of the Sequential: its frequencies travel as metadata.
-        let freqs: Vec<String> = mlp.fourier.iter().map(|f| f.to_string()).collect();
-        metadata
-            .insert("fourier_shape".into(), format!("{},{}", mlp.widths[0] / 2, mlp.coord_dim()));
-        metadata.insert("fourier_frequencies".into(), freqs.join(","));
-    }
-    safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -156,17 +87,12 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
         None => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
     };
-    let mut widths = vec![first];
-    widths.extend(&config.hidden);
-    widths.push(signal.out_dim());
+    let training = &config.training;
+    let widths = training.widths(first, signal.out_dim());
     let mut init = config.init;
-    if let (true, InitScheme::Vi3nr(options)) = (config.default_first_sigma, &mut init) {
-        let x2 = input.mean * input.mean + input.var;
-        options.first_sigma = vi3nr_core::Activation::default_first_sigma(&config.act, first, x2);
-    }
     let mut frequencies = Vec::new();
     if let Some((m, scale)) = config.fourier {
-        frequencies = fourier_frequencies(m, signal.in_dim(), scale, config.seed);
+        frequencies = fourier_frequencies(m, signal.in_dim(), scale, training.seed);
     }
     let inputs = fourier_encode(&frequencies, signal.in_dim(), &signal.coords);
     let mut searched = None;
@@ -174,14 +100,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         let InitScheme::Vi3nr(options) = config.init else {
             return Err("--sigma-p search applies to --init vi3nr".into());
         };
-        let trial = Trial {
-            act: config.act,
-            lr: config.lr,
-            batch: config.batch,
-            seed: config.seed,
-            steps: config.steps,
-            score: config.search_score,
-        };
+        let trial = Trial::new(config.act, training, config.search_score);
         let found = search(&inputs, &signal.values, &widths, &trial, &options, input)?;
         init = InitScheme::Vi3nr(found.chosen);
         eprintln!(
@@ -214,15 +133,15 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     }
     let mut mlp = match &searched {
         Some(found) => found.start.clone(),
-        None => init.init_for(&widths, config.act, config.seed, input)?,
+        None => init.init_for(&widths, config.act, training.seed, input)?,
     };
     mlp.fourier = frequencies;
-    let steps = config.steps - searched.as_ref().map_or(0, Search::reused_steps);
-    let adam = Adam::with_lr(config.lr);
+    let steps = training.steps - searched.as_ref().map_or(0, Search::reused_steps);
+    let adam = Adam::with_lr(training.lr);
     let cuda = match config.device {
         Device::Cpu => None,
         Device::Auto | Device::Cuda => {
-            match crate::cuda::open(mlp.clone(), &inputs, &signal.values, adam, config.seed) {
+            match crate::cuda::open(mlp.clone(), &inputs, &signal.values, adam, training.seed) {
                 Ok(backend) => Some(backend.map_err(|e| e.to_string())?),
                 Err(why) if config.device == Device::Cuda => {
                     return Err(format!("--device cuda: {why}"));
@@ -240,11 +159,11 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             Box::new(gpu)
         }
         None => Box::new(
-            CpuBackend::new(mlp, &inputs, &signal.values, adam, config.seed)
+            CpuBackend::new(mlp, &inputs, &signal.values, adam, training.seed)
                 .map_err(|e| e.to_string())?,
         ),
     };
-    let batch = Batch::for_signal(config.batch, signal.len());
+    let batch = Batch::for_signal(training.batch, signal.len());
     let options = FitOptions { steps, batch, eval_every: (steps / 50).max(1) };
     let outcome = fit(backend.as_mut(), &inputs, &signal.values, &options, on_eval)
         .map_err(|e| e.to_string())?;
@@ -256,7 +175,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             outcome.mlp.to_vi3(format).map_err(|e| format!("export to {}: {e}", format.name()))?;
         let rendered =
             render(&Model::parse(bytes.bytes()).map_err(|e| e.to_string())?, &signal.coords)?;
-        exported.push((format, signal::psnr(&rendered, &signal.values), bytes, rendered));
+        exported.push((format, psnr(&rendered, &signal.values), bytes, rendered));
     }
     let (_, psnr, bytes, rendered) =
         exported.iter().find(|(f, ..)| *f == config.precision).ok_or("export precision missing")?;
@@ -285,17 +204,17 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "vi3nr": match init {
                 InitScheme::Vi3nr(o) => json!({
                     "sigma_p": format!("{:?}", o.sigma_p),
-                    "first_sigma": o.first_sigma,
+                    "first_sigma": o.plan(&widths, config.act, input).ok().map(|p| p.first_sigma),
                     "bias": format!("{:?}", o.bias),
                 }),
                 _ => Value::Null,
             },
             "widths": widths,
             "fourier": config.fourier.map(|(m, scale)| json!({"frequencies": m, "scale": scale})),
-            "steps": config.steps,
-            "lr": config.lr,
-            "batch": config.batch,
-            "seed": config.seed,
+            "steps": training.steps,
+            "lr": training.lr,
+            "batch": training.batch,
+            "seed": training.seed,
             "device": backend.name(),
             "precision": config.precision.name(),
         },

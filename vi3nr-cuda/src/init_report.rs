@@ -2,13 +2,11 @@
 
 use serde_json::{Value, json};
 use vi3nr_core::init::{
-    BiasInit, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, Solution, SolveOptions, solve_grid,
-    solve_sigma_p,
+    BiasInit, BiasScheme, FirstSigma, InputStats, Plan, PlanSpec, SigmaP, Solution, SolveOptions,
+    solve_grid, solve_sigma_p,
 };
+use vi3nr_core::model::MAX_LAYERS;
 use vi3nr_core::{Act, Error};
-
-/// Most weight matrices `vi3nr init` plans for.
-pub const MAX_LAYERS: usize = 64;
 
 /// How σ_p is picked on the command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,7 +59,7 @@ pub fn build(
     input: &[InputStats],
     sigma: SigmaChoice,
     bias: BiasScheme,
-    first_sigma: Option<f64>,
+    first_sigma: FirstSigma,
 ) -> Result<Report, Error> {
     let solve = SolveOptions::default();
     let solution = solve_sigma_p(&act, 1.0, &solve)?;

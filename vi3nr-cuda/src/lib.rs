@@ -1,22 +1,36 @@
-//! The vi3nr trainer and command line.
+//! The vi3nr trainer: from a signal file to a `.vi3` model a microcontroller evaluates.
 //!
-//! - [`cuda`]: the CUDA backend (PTX kernels through cudarc) and a PTX interpreter;
-//! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
-//! - [`export`]: host-side MLPs, their exact f64 forward pass and `.vi3` export;
-//! - [`fitting`]: `vi3nr fit` — load, initialise, train, export, render, report;
+//! A fit reads a [`signal`], builds an [`mlp::Mlp`] with one of the [`schemes`] (VI3NR's plan
+//! from vi3nr-core, or a baseline), optionally races candidate plans in the [`search`], trains
+//! it through the [`train`] loop on a backend (the CPU, or [`cuda`]), and [`export`]s it;
+//! [`render`] evaluates the exported file with the vi3nr-core evaluator and measures it.
+//!
+//! - [`signal`]: images and audio as training data, and back (`signal/{image,audio}.rs`);
+//! - [`mlp`]: the network, its flat parameters, Fourier features, the exact f64 forward pass;
+//! - [`schemes`]: VI3NR's options and the baselines (Xavier, PyTorch, SIREN);
+//! - [`train`]: shared training settings, the [`train::Backend`] trait, the CPU backend, the
+//!   loop;
+//! - [`cuda`]: the CUDA backend (PTX kernels through cudarc);
 //! - [`search`]: `--sigma-p search`, trial fits raced by successive halving;
+//! - [`fitting`]: `vi3nr fit` — load, initialise, train, export, render, report;
+//! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
+//! - [`export`]: `.vi3` and safetensors bytes, atomic file writes;
+//! - [`render`]: evaluation with vi3nr-core, MSE and PSNR;
+//! - [`curves`]: loss and PSNR curves as a PNG;
 //! - [`init_report`]: the `vi3nr init` plan as JSON and as a table;
-//! - [`train`]: initialisation schemes, the backend trait, the CPU backend, the loop;
 //! - [`toy`]: the paper's toy experiment (`vi3nr toy`);
 //! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
 
 pub mod compare;
 pub mod cuda;
+pub mod curves;
 pub mod export;
 pub mod fitting;
 pub mod gemm;
 pub mod init_report;
-pub mod report;
+pub mod mlp;
+pub mod render;
+pub mod schemes;
 pub mod search;
 pub mod signal;
 pub mod toy;

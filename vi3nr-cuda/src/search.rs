@@ -2,13 +2,16 @@
 //! halving; the winner starts the final fit (see README, "The first layer's spread matters
 //! most", for the design and its measured cost).
 
-use crate::export::{Mlp, Vi3nrOptions};
-use crate::signal;
-use crate::train::{Adam, Backend, Batch, CpuBackend};
-use rayon::prelude::*;
 use std::time::Instant;
+
+use rayon::prelude::*;
 use vi3nr_core::Act;
-use vi3nr_core::init::{InputStats, SigmaP};
+use vi3nr_core::init::{FirstSigma, InputStats, SigmaP};
+
+use crate::mlp::Mlp;
+use crate::render::psnr;
+use crate::schemes::Vi3nrOptions;
+use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
 
 /// One candidate of the σ_p search and how far it got.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,20 +46,35 @@ pub struct Trial {
     pub score: Score,
 }
 
+impl Trial {
+    /// The trials of a fit of `act` networks with `training`'s settings, scored by `score`.
+    pub fn new(act: Act, training: &Training, score: Score) -> Self {
+        Trial {
+            act,
+            lr: training.lr,
+            batch: training.batch,
+            seed: training.seed,
+            steps: training.steps,
+            score,
+        }
+    }
+}
+
 /// Which points score the search's trials (`--search-score`). Either way every
 /// [`HOLDOUT`]-th point is a scoring point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Score {
-    /// The trials train on every point and are scored on the scoring points: the fit quality
-    /// a fit of the signal is judged by (`vi3nr compare` reports PSNR on the fitted points).
-    /// The default: scoring on held-out points penalises wide first layers, whose
-    /// interpolation between samples is worse early on, and on the bundled photograph and
-    /// `camera` picked SIREN's first-layer spread (43.6 and 40.1 dB after 300 steps) where
-    /// this score picks twice it (55.4 and 63.3 dB).
+    /// The trials train on every point, scoring points included: the fit quality.
+    //
+    // The default, and what `vi3nr compare` reports (PSNR on the fitted points): scoring on
+    // held-out points penalises wide first layers, whose interpolation between samples is
+    // worse early on, and on the bundled photograph and `camera` picked SIREN's first-layer
+    // spread (43.6 and 40.1 dB after 300 steps) where this score picks twice it (55.4 and
+    // 63.3 dB).
     #[default]
     Fit,
-    /// The scoring points are held out of the trials: generalisation between samples, for
-    /// signals that will be rendered at other resolutions.
+    /// The scoring points are held out of the trials: interpolation between samples.
+    #[value(name = "heldout")]
     HeldOut,
 }
 
@@ -281,11 +299,11 @@ fn race(
         .map(|(k, &(sigma_p, first_sigma))| {
             let candidate = Vi3nrOptions {
                 sigma_p: SigmaP::Value(sigma_p),
-                first_sigma: Some(first_sigma),
+                first_sigma: FirstSigma::Value(first_sigma),
                 bias: options.bias,
             };
-            let mlp = Mlp::vi3nr_for(widths, trial.act, &candidate, trial.seed, input)
-                .map_err(|e| e.to_string())?;
+            let mlp =
+                candidate.init(widths, trial.act, trial.seed, input).map_err(|e| e.to_string())?;
             let adam = Adam::with_lr(trial.lr);
             CpuBackend::new(mlp, &split.train_x, &split.train_y, adam, trial.seed)
                 .map(|cpu| (offset + k, cpu))
@@ -296,7 +314,7 @@ fn race(
         let loss = cpu.take_loss().map_err(|e| e.to_string())?;
         let mut out = vec![0.0f32; split.held_y.len()];
         cpu.predict(&split.held_x, &mut out).map_err(|e| e.to_string())?;
-        let psnr = signal::psnr(&out, &split.held_y);
+        let psnr = psnr(&out, &split.held_y);
         Ok(if loss.is_finite() && psnr.is_finite() { psnr } else { f64::NEG_INFINITY })
     };
     let train = |cpu: &mut CpuBackend, steps: u64| -> Result<(), String> {
@@ -395,21 +413,12 @@ pub fn search(
     if split.held_y.is_empty() {
         return Err(format!("--sigma-p search needs at least {HOLDOUT} points"));
     }
-    let base = vi3nr_core::init::Plan::<{ vi3nr_core::model::MAX_LAYERS }>::new(
-        &vi3nr_core::init::PlanSpec {
-            widths,
-            activations: &[trial.act],
-            input: &[input],
-            sigma_p: options.sigma_p,
-            first_sigma: None,
-            bias: options.bias,
-            solve: vi3nr_core::init::SolveOptions::default(),
-        },
-    )
-    .map_err(|e| e.to_string())?
-    .sigma_p;
-    let x2 = input.mean * input.mean + input.var;
-    let anchor = vi3nr_core::Activation::default_first_sigma(&trial.act, i, x2).unwrap_or(base);
+    // The base σ_p and the first-layer anchor: the activation's recommended spread, or the
+    // base σ_p where it has none.
+    let plan = Vi3nrOptions { first_sigma: FirstSigma::Recommended, ..*options }
+        .plan(widths, trial.act, input)
+        .map_err(|e| e.to_string())?;
+    let (base, anchor) = (plan.sigma_p, plan.first_sigma);
     let fit_points = match Batch::for_signal(trial.batch, n) {
         Batch::Full => n,
         Batch::Random(k) => k,
@@ -428,7 +437,7 @@ pub fn search(
     let c = candidates[best];
     let chosen = Vi3nrOptions {
         sigma_p: SigmaP::Value(c.sigma_p),
-        first_sigma: Some(c.first_sigma),
+        first_sigma: FirstSigma::Value(c.first_sigma),
         bias: options.bias,
     };
     let seconds = started.elapsed().as_secs_f64();

@@ -12,6 +12,7 @@
 //! pass; products are f32 (as in the reference code).
 
 use crate::gemm::matmul;
+use crate::schemes::{siren_bound, xavier_bound};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use rayon::prelude::*;
@@ -134,12 +135,12 @@ pub fn run(row: &Row, size: &ToySize) -> Result<Outcome, Error> {
     // gain): bound = √3 · std.
     let bound = match row.scheme {
         Scheme::Vi3nr => (3.0 * init::hidden_gain2(&row.act, row.sigma_p)? / n as f64).sqrt(),
-        Scheme::Xavier(gain) => gain * (6.0 / (2 * n) as f64).sqrt(),
+        Scheme::Xavier(gain) => xavier_bound(n, n, gain),
         Scheme::Siren => {
             let Act::Sine { omega } = row.act else {
                 return Err(Error::UnknownActivation);
             };
-            (6.0 / n as f64).sqrt() / omega
+            siren_bound(n, omega, false)
         }
     };
     let weights: Vec<Vec<f32>> = (0..size.layers)

@@ -1,15 +1,56 @@
-//! Fitting an MLP to a signal: initialisation schemes, the [`Backend`] trait, the CPU backend
-//! and the training loop, which knows nothing of the backend it drives.
+//! Fitting an MLP to a signal: the settings every fit shares, the [`Backend`] trait, the CPU
+//! backend and the training loop, which knows nothing of the backend it drives.
 
 mod cpu;
-mod schemes;
 
 pub use cpu::CpuBackend;
-pub use schemes::InitScheme;
 
-use crate::export::Mlp;
+use crate::mlp::Mlp;
 use std::fmt;
 use std::time::Instant;
+
+/// The settings every fit shares (the training flags of `vi3nr fit` and `vi3nr compare`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Training {
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Optimisation steps.
+    pub steps: u64,
+    /// Adam learning rate.
+    pub lr: f32,
+    /// Minibatch size; `None` for [`Batch::for_signal`]'s default.
+    pub batch: Option<usize>,
+    /// Seed of the initialisation and the minibatches.
+    pub seed: u64,
+}
+
+impl Training {
+    /// Checks every value before any work starts: steps > 0, a finite positive learning rate,
+    /// a batch > 0, at least one hidden width, all > 0.
+    pub fn check(&self) -> Result<(), String> {
+        if self.steps == 0 {
+            return Err("--steps must be > 0".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("--lr must be finite and > 0, got {}", self.lr));
+        }
+        if self.batch == Some(0) {
+            return Err("--batch must be > 0".into());
+        }
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            return Err("--hidden needs at least one width, all > 0".into());
+        }
+        Ok(())
+    }
+
+    /// The network's widths for `in_dim` inputs and `out_dim` outputs.
+    pub fn widths(&self, in_dim: usize, out_dim: usize) -> Vec<usize> {
+        let mut widths = vec![in_dim];
+        widths.extend(&self.hidden);
+        widths.push(out_dim);
+        widths
+    }
+}
 
 /// Which samples a step trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +222,7 @@ pub fn fit(
             }
             done = step;
             backend.predict(coords, &mut prediction)?;
-            let psnr = crate::signal::psnr(&prediction, values);
+            let psnr = crate::render::psnr(&prediction, values);
             if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
                 let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
                 diverged = Some(format!(

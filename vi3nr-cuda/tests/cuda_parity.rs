@@ -11,8 +11,9 @@ use vi3nr_core::init::SigmaP;
 use vi3nr_cuda::cuda::device::{Arg, Launch, download_f32, upload_f32};
 use vi3nr_cuda::cuda::kernels::sample_index;
 use vi3nr_cuda::cuda::{CudaBackend, Device, Driver, Emulated};
-use vi3nr_cuda::export::Mlp;
-use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, InitScheme};
+use vi3nr_cuda::mlp::Mlp;
+use vi3nr_cuda::schemes::InitScheme;
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend};
 
 const ACTS: [Act; 7] = [
     Act::Sine { omega: 30.0 },

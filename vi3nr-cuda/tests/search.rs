@@ -2,8 +2,8 @@
 //! budget, the extrapolation that ranks trials, and the cost a real (tiny) search reports.
 
 use vi3nr_core::Act;
-use vi3nr_core::init::{BiasScheme, InputStats, SigmaP};
-use vi3nr_cuda::export::Vi3nrOptions;
+use vi3nr_core::init::{FirstSigma, InputStats, SigmaP};
+use vi3nr_cuda::schemes::Vi3nrOptions;
 use vi3nr_cuda::search::{
     FIRST_MULTIPLES, FIRST_STAGE_RUNGS, FIRST_STAGE_SIGMA, SECOND_STAGE_RUNGS, SIGMA_MULTIPLES,
     Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
@@ -111,8 +111,7 @@ fn a_search_reports_what_it_cost() {
         steps,
         score: Score::Fit,
     };
-    let options =
-        Vi3nrOptions { sigma_p: SigmaP::Auto(None), first_sigma: None, bias: BiasScheme::PyTorch };
+    let options = Vi3nrOptions::default();
     let input = InputStats::uniform(-1.0, 1.0);
     let found = search(&coords, &values, &widths, &trial, &options, input).unwrap();
     assert_eq!(found.candidates.len(), FIRST_MULTIPLES.len() + SIGMA_MULTIPLES.len());
@@ -121,7 +120,7 @@ fn a_search_reports_what_it_cost() {
     assert!(stage2.iter().all(|c| c.first_sigma == stage2[0].first_sigma));
     assert!(found.best >= FIRST_MULTIPLES.len());
     let best = found.candidates[found.best];
-    assert_eq!(found.chosen.first_sigma, Some(best.first_sigma));
+    assert_eq!(found.chosen.first_sigma, FirstSigma::Value(best.first_sigma));
     assert_eq!(found.chosen.sigma_p, SigmaP::Value(best.sigma_p));
     assert!(best.score.is_finite());
     assert_eq!(best.steps, found.schedules[1].winner_steps());
@@ -132,8 +131,7 @@ fn a_search_reports_what_it_cost() {
     assert!((found.cost_fraction() - found.extra_steps() / steps as f64).abs() < 1e-12);
     assert!(found.reused_steps() < steps);
     // The final fit starts from the winner's trained network, not a fresh one.
-    let fresh =
-        vi3nr_cuda::export::Mlp::vi3nr_for(&widths, trial.act, &found.chosen, 1, input).unwrap();
+    let fresh = found.chosen.init(&widths, trial.act, 1, input).unwrap();
     assert_eq!(found.start.widths, fresh.widths);
     assert_ne!(found.start.weights, fresh.weights);
 }

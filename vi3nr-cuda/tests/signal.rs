@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use vi3nr_cuda::report::{Curves, write_curves_png};
-use vi3nr_cuda::signal::{self, ErrorKind, Layout, Signal, atomic_write, psnr, write_rendered};
+use vi3nr_cuda::curves::{Curves, write_curves_png};
+use vi3nr_cuda::export::atomic_write;
+use vi3nr_cuda::render::psnr;
+use vi3nr_cuda::signal::{ErrorKind, Layout, Signal, write_rendered};
 
 /// A fresh temporary directory.
 fn tmp() -> tempfile::TempDir {
@@ -382,7 +384,7 @@ fn psnr_formula() {
         a.iter().enumerate().map(|(k, v)| v + if k % 2 == 0 { 0.1 } else { -0.1 }).collect();
     let expected = 10.0 * (4.0f64 / 0.01).log10();
     assert!((psnr(&a, &c) - expected).abs() < 1e-3);
-    assert!((signal::mse(&a, &c) - 0.01).abs() < 1e-6);
+    assert!((vi3nr_cuda::render::mse(&a, &c) - 0.01).abs() < 1e-6);
     // Full scale: -1 vs 1 gives MSE 4, 0 dB.
     assert_eq!(psnr(&[-1.0], &[1.0]), 0.0);
 }

@@ -3,7 +3,8 @@
 
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
-use vi3nr_cuda::train::{Adam, Batch, CpuBackend, FitOptions, InitScheme, fit};
+use vi3nr_cuda::schemes::InitScheme;
+use vi3nr_cuda::train::{Adam, Batch, CpuBackend, FitOptions, fit};
 
 fn data(n: usize) -> (Vec<f32>, Vec<f32>) {
     let coords: Vec<f32> = (0..n)
@@ -31,7 +32,7 @@ fn gradient_matches_finite_differences() {
         let mut cpu =
             CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
         let (loss, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
-        let mse = |m: &vi3nr_cuda::export::Mlp| -> f64 {
+        let mse = |m: &vi3nr_cuda::mlp::Mlp| -> f64 {
             coords
                 .chunks(2)
                 .zip(&values)

@@ -7,7 +7,8 @@ use vi3nr_core::Act;
 use vi3nr_core::eval::Scratch;
 use vi3nr_core::init::SigmaP;
 use vi3nr_core::model::{Model, NumberFormat};
-use vi3nr_cuda::export::{Mlp, grid};
+use vi3nr_cuda::render::grid;
+use vi3nr_cuda::schemes::InitScheme;
 
 /// Registers the evaluator benchmarks.
 pub fn benches(c: &mut Criterion) {
@@ -15,8 +16,9 @@ pub fn benches(c: &mut Criterion) {
         let name: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
         let mut group = c.benchmark_group(format!("eval_sine_{}", name.join("-")));
         group.throughput(Throughput::Elements(points as u64));
-        let mut mlp =
-            Mlp::vi3nr(widths, Act::Sine { omega: 30.0 }, SigmaP::Auto(None), true, 1).unwrap();
+        let mut mlp = InitScheme::vi3nr(SigmaP::Auto(None))
+            .init(widths, Act::Sine { omega: 30.0 }, 1)
+            .unwrap();
         let side = (points as f64).sqrt() as usize;
         mlp.normalise_outputs(&grid(side));
         let xs: Vec<f32> = grid(side).iter().map(|&v| v as f32).collect();

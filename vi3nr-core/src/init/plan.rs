@@ -43,8 +43,15 @@ impl InputStats {
         InputStats { mean: 0.5 * (lo + hi), var: (hi - lo) * (hi - lo) / 12.0 }
     }
 
-    /// `E[x²] = mean² + var`, checked.
-    fn second_moment(&self) -> Result<f64, Error> {
+    /// `E[x²] = mean² + var`, checked (finite mean, finite non-negative variance).
+    ///
+    /// ```
+    /// use vi3nr_core::init::InputStats;
+    /// let x2 = InputStats::uniform(-1.0, 1.0).second_moment()?;
+    /// assert!((x2 - 1.0 / 3.0).abs() < 1e-15);
+    /// # Ok::<(), vi3nr_core::Error>(())
+    /// ```
+    pub fn second_moment(&self) -> Result<f64, Error> {
         if !self.mean.is_finite() {
             return Err(Error::NotFinite("input mean"));
         }
@@ -62,6 +69,20 @@ pub enum SigmaP {
     /// activation's [`default_sigma_p`](Activation::default_sigma_p) when `None`.
     Auto(Option<f64>),
     /// Use this value.
+    Value(f64),
+}
+
+/// The spread σ_0 of the first layer's pre-activations.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum FirstSigma {
+    /// σ_p, as every other layer (the textbook plan).
+    #[default]
+    SigmaP,
+    /// The first hidden activation's recommendation for the network's inputs
+    /// ([`Activation::default_first_sigma`] at the input's fan-in and mean square, e.g. SIREN's
+    /// spread for sine); σ_p where it has none.
+    Recommended,
+    /// This value.
     Value(f64),
 }
 
@@ -124,8 +145,8 @@ pub struct PlanSpec<'a, A> {
     pub input: &'a [InputStats],
     /// How σ_p is chosen.
     pub sigma_p: SigmaP,
-    /// Spread σ_0 of the first layer's pre-activations; `None` uses σ_p.
-    pub first_sigma: Option<f64>,
+    /// Spread σ_0 of the first layer's pre-activations.
+    pub first_sigma: FirstSigma,
     /// Bias initialisation.
     pub bias: BiasScheme,
     /// Options of the σ_p solve.
@@ -157,7 +178,7 @@ pub struct LayerPlan {
 pub struct Plan<const L: usize> {
     /// The σ_p the plan uses.
     pub sigma_p: f64,
-    /// The first layer's pre-activation spread σ_0 (σ_p unless given).
+    /// The first layer's pre-activation spread σ_0, resolved ([`PlanSpec::first_sigma`]).
     pub first_sigma: f64,
     /// Where σ_p came from.
     pub status: Status,
@@ -177,13 +198,13 @@ impl<const L: usize> Plan<L> {
     /// Builds and checks the plan.
     ///
     /// ```
-    /// use vi3nr_core::{Act, init::{BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status}};
+    /// use vi3nr_core::{Act, init::{BiasScheme, FirstSigma, InputStats, Plan, PlanSpec, SigmaP, SolveOptions, Status}};
     /// let plan = Plan::<8>::new(&PlanSpec {
     ///     widths: &[2, 256, 256, 256, 3],
     ///     activations: &[Act::gaussian(0.05)?],
     ///     input: &[InputStats::uniform(-1.0, 1.0)],
     ///     sigma_p: SigmaP::Auto(None),
-    ///     first_sigma: None,
+    ///     first_sigma: FirstSigma::SigmaP,
     ///     bias: BiasScheme::Zero,
     ///     solve: SolveOptions::default(),
     /// })?;
@@ -244,7 +265,14 @@ impl<const L: usize> Plan<L> {
                 }
             }
         };
-        let sigma_0 = positive(spec.first_sigma.unwrap_or(sigma_p), "first-layer σ")?;
+        let sigma_0 = match spec.first_sigma {
+            FirstSigma::SigmaP => sigma_p,
+            FirstSigma::Recommended => {
+                first.and_then(|a| a.default_first_sigma(widths[0], x2)).unwrap_or(sigma_p)
+            }
+            FirstSigma::Value(v) => v,
+        };
+        let sigma_0 = positive(sigma_0, "first-layer σ")?;
         let rho = match spec.bias {
             BiasScheme::Fraction(r) if (0.0..1.0).contains(&r) => r,
             BiasScheme::Fraction(_) => return Err(Error::NotPositive("bias fraction in [0, 1)")),

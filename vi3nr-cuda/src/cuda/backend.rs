@@ -21,7 +21,7 @@
 
 use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{FUSED_MAX_WIDTH, act_code};
-use crate::export::{Mlp, Slot};
+use crate::mlp::{Mlp, Slot};
 use crate::train::{Adam, Backend, Batch, TrainError};
 use vi3nr_core::eval::fast::FastAct;
 

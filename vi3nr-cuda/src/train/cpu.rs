@@ -8,8 +8,8 @@
 //! Adam update follows. Workspaces are allocated once and reused every step.
 
 use super::{Adam, Backend, Batch, TrainError};
-use crate::export::{Mlp, Slot};
 use crate::gemm::{matmul, matmul_at_b_acc};
+use crate::mlp::{Mlp, Slot};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;

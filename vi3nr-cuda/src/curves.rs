@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use image::{ExtendedColorType, ImageEncoder};
 use plotters::prelude::*;
 
-use crate::signal::atomic_write;
+use crate::export::atomic_write;
 
 /// The embedded font.
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");

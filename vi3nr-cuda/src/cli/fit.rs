@@ -1,0 +1,177 @@
+//! `vi3nr fit`: fit a signal, export the model, print a one-line summary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use vi3nr_core::Act;
+use vi3nr_core::init::{BiasScheme, FirstSigma, SigmaP};
+use vi3nr_core::model::NumberFormat;
+use vi3nr_cuda::fitting::{self, Device, FitConfig};
+use vi3nr_cuda::init_report::SigmaChoice;
+use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
+use vi3nr_cuda::search::Score;
+use vi3nr_cuda::train::Evaluation;
+
+use super::{TrainArgs, parse_bias, parse_first_sigma};
+
+/// Steps without `--steps`.
+const DEFAULT_STEPS: u64 = 500;
+
+/// `vi3nr fit` flags.
+#[derive(Args)]
+pub struct FitArgs {
+    /// Image (PNG, JPEG) or audio (WAV) file; the bundled photograph when absent.
+    input: Option<PathBuf>,
+    /// Hidden activation: relu, tanh, sigmoid, sine[:ω], gaussian[:a], sinc, wavelet[:ω[,s]].
+    #[arg(long, short, default_value = "sine:30")]
+    activation: Act,
+    /// Initialisation scheme.
+    #[arg(long, value_enum, default_value = "vi3nr")]
+    init: Scheme,
+    /// σ_p for --init vi3nr: auto, grid, search (the first-layer spread, then σ_p, by
+    /// successive halving of short trial fits; the fit continues from the winner; about a
+    /// quarter of a 300-step fit, less for longer ones) or a value.
+    #[arg(long, default_value = "auto")]
+    sigma_p: SigmaChoice,
+    /// With --sigma-p search: score the trials on every 10th point, trained on (`fit`: the fit
+    /// quality) or held out of the trials (`heldout`: interpolation between samples).
+    #[arg(long, value_enum, default_value = "fit")]
+    search_score: Score,
+    /// For --init vi3nr: spread σ_0 of the first layer's pre-activations: `default` (the
+    /// activation's recommendation: SIREN's spread for sine, 12a for the Gaussian) or a value
+    /// (absent: σ_p).
+    #[arg(long, value_parser = parse_first_sigma)]
+    first_sigma: Option<FirstSigma>,
+    /// For --init vi3nr: biases zero, pytorch, or a fraction ρ of the pre-activation variance.
+    #[arg(long, default_value = "pytorch", value_parser = parse_bias)]
+    bias: BiasScheme,
+    #[command(flatten)]
+    train: TrainArgs,
+    /// Training device.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: Device,
+    /// Number format of the exported model: f32, f16, q15 or i8.
+    #[arg(long, default_value = "f32")]
+    precision: NumberFormat,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Fourier-feature input encoding: M frequencies per coordinate drawn from N(0, SCALE²)
+    /// (SCALE defaults to 10), e.g. --fourier 64:10.
+    #[arg(long, value_parser = parse_fourier)]
+    fourier: Option<(usize, f32)>,
+}
+
+/// Parses `--fourier M[:SCALE]`.
+fn parse_fourier(spec: &str) -> Result<(usize, f32), String> {
+    let bad = || {
+        format!("--fourier: expected M[:SCALE] with M ≥ 1 and SCALE finite and > 0, got {spec:?}")
+    };
+    let (m, scale) = spec.split_once(':').unwrap_or((spec, "10"));
+    let m: usize = m.trim().parse().map_err(|_| bad())?;
+    let scale: f32 = scale.trim().parse().map_err(|_| bad())?;
+    if m == 0 || m > 2048 || !(scale.is_finite() && scale > 0.0) {
+        return Err(bad());
+    }
+    Ok((m, scale))
+}
+
+/// The initialisation the flags ask for.
+fn scheme(args: &FitArgs) -> Result<InitScheme, String> {
+    if args.init != Scheme::Vi3nr {
+        if args.first_sigma.is_some() {
+            return Err("--first-sigma applies to --init vi3nr".into());
+        }
+        if args.sigma_p == SigmaChoice::Search {
+            return Err("--sigma-p search applies to --init vi3nr".into());
+        }
+    }
+    let sigma_p = match args.sigma_p {
+        SigmaChoice::Auto | SigmaChoice::Search => SigmaP::Auto(None),
+        SigmaChoice::Value(v) => SigmaP::Value(v),
+        SigmaChoice::Grid => SigmaP::Value(
+            vi3nr_core::init::solve_grid(&args.activation, 1.0).map_err(|e| e.to_string())?.sigma_p,
+        ),
+    };
+    let first_sigma = args.first_sigma.unwrap_or_default();
+    Ok(InitScheme::new(args.init, Vi3nrOptions { sigma_p, first_sigma, bias: args.bias }))
+}
+
+/// Progress: a bar on a terminal, plain lines otherwise.
+fn progress(steps: u64) -> (Option<indicatif::ProgressBar>, impl FnMut(&Evaluation)) {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(steps);
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {msg} [{elapsed_precise}]",
+        );
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let shown = bar.clone();
+    let report = move |e: &Evaluation| {
+        let msg = format!(
+            "loss {:.3e}  PSNR {:.2} dB  {:.1} steps/s",
+            e.loss, e.psnr, e.steps_per_second
+        );
+        match &shown {
+            Some(bar) => {
+                bar.set_position(e.step);
+                bar.set_message(msg);
+            }
+            None => eprintln!("step {}/{steps}  {msg}", e.step),
+        }
+    };
+    (bar, report)
+}
+
+/// Fits, writes the outputs and prints a summary; exit 1 when the run diverged (the last good
+/// model is still written).
+pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
+    let config = FitConfig {
+        input: args.input.clone(),
+        act: args.activation,
+        init: scheme(args)?,
+        training: args.train.training(DEFAULT_STEPS)?,
+        device: args.device,
+        precision: args.precision,
+        out: args.out.clone(),
+        fourier: args.fourier,
+        search: args.sigma_p == SigmaChoice::Search,
+        search_score: args.search_score,
+    };
+    let (bar, mut report) = progress(config.training.steps);
+    let summary = fitting::run(&config, &mut report);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = summary?;
+    let m = &summary.metrics;
+    let per_format: Vec<String> = NumberFormat::ALL
+        .iter()
+        .map(|f| {
+            let psnr = m["final_psnr"][f.name()].as_f64().unwrap_or(f64::NAN);
+            format!("{} {psnr:.2}", f.name())
+        })
+        .collect();
+    println!(
+        "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} (dB per format: {}); wrote {}",
+        m["steps"],
+        m["train_seconds"].as_f64().unwrap_or(0.0),
+        m["steps_per_second"].as_f64().unwrap_or(0.0),
+        summary.psnr,
+        args.precision.name(),
+        per_format.join(", "),
+        args.out.display()
+    );
+    Ok(match summary.diverged {
+        Some(reason) => {
+            eprintln!("error: {reason} (written to {})", args.out.display());
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
+    })
+}
