@@ -1,5 +1,6 @@
 //! The `vi3nr` binary: `init` output, JSON fields, `inspect` of model files and error exits.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 use vi3nr_core::Act;
@@ -251,29 +252,26 @@ fn bundled_png() -> String {
     format!("{}/assets/chelsea_128.png", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A 20-step fit of the bundled photograph with a 2→16→16→3 network on batches of 256 into
+/// `dir`, with `extra` flags; checks it succeeded and returns its stderr and metrics.json.
+fn small_fit(dir: &Path, extra: &[&str]) -> (String, serde_json::Value) {
+    let mut args = vec!["fit", "--steps", "20", "--hidden", "16,16", "--batch", "256"];
+    args.extend(extra);
+    args.extend(["--out", dir.to_str().unwrap()]);
+    let run = vi3nr(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{stderr}");
+    let metrics = serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap());
+    (stderr, metrics.unwrap())
+}
+
 #[test]
 fn fit_writes_every_output_and_eval_renders_it() {
     let dir = std::env::temp_dir().join(format!("vi3nr-fit-{}", std::process::id()));
-    let out = dir.to_str().unwrap();
-    let run = vi3nr(&[
-        "fit",
-        "--steps",
-        "20",
-        "--hidden",
-        "16,16",
-        "--batch",
-        "256",
-        "--precision",
-        "q15",
-        "--out",
-        out,
-    ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (_, metrics) = small_fit(&dir, &["--precision", "q15"]);
     for file in ["model.vi3", "model.safetensors", "recon.png", "curves.png", "metrics.json"] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
-    let metrics: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["steps"], 20);
     assert!(metrics["steps_per_second"].as_f64().unwrap() > 0.0);
     for format in ["f32", "f16", "q15", "i8"] {
@@ -408,24 +406,8 @@ fn first_layer_spread_and_bias_flags() {
 #[test]
 fn sigma_p_search_runs_trials_and_records_them() {
     let dir = std::env::temp_dir().join(format!("vi3nr-search-{}", std::process::id()));
-    let out = dir.to_str().unwrap();
-    let run = vi3nr(&[
-        "fit",
-        "--sigma-p",
-        "search",
-        "--steps",
-        "20",
-        "--hidden",
-        "16,16",
-        "--batch",
-        "256",
-        "--out",
-        out,
-    ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("chosen"));
-    let metrics: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let (stderr, metrics) = small_fit(&dir, &["--sigma-p", "search"]);
+    assert!(stderr.contains("chosen"));
     let search = metrics["search"].as_array().unwrap();
     assert_eq!(search.len(), 12);
     let best =
@@ -442,25 +424,8 @@ fn sigma_p_search_runs_trials_and_records_them() {
     assert!((cost["fraction_of_fit"].as_f64().unwrap() - extra / 20.0).abs() < 1e-12);
     assert_eq!(cost["score"], "Fit");
     // Scoring on held-out points instead.
-    let run = vi3nr(&[
-        "fit",
-        "--sigma-p",
-        "search",
-        "--search-score",
-        "heldout",
-        "--steps",
-        "20",
-        "--hidden",
-        "8",
-        "--batch",
-        "128",
-        "--out",
-        out,
-    ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("held-out scoring points"));
-    let metrics: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let (stderr, metrics) = small_fit(&dir, &["--sigma-p", "search", "--search-score", "heldout"]);
+    assert!(stderr.contains("held-out scoring points"));
     assert_eq!(metrics["search_cost"]["score"], "HeldOut");
     let _ = std::fs::remove_dir_all(&dir);
     for args in [
