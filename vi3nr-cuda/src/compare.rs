@@ -8,6 +8,7 @@ use crate::mlp::Mlp;
 use crate::schemes::{InitScheme, Vi3nrOptions};
 use crate::search::{Score, Trial, search};
 use crate::signal::Signal;
+use crate::stop::Stop;
 use crate::train::{Adam, Batch, CpuBackend, FitOptions, Training, fit};
 
 /// One run's result.
@@ -130,7 +131,8 @@ pub fn run(
         let options = Vi3nrOptions::default();
         let trial = Trial::new(act, config, Score::Fit);
         let input = InputStats::uniform(-1.0, 1.0);
-        let found = search(&signal.coords, &signal.values, &widths, &trial, &options, input)?;
+        let found =
+            search(&signal.coords, &signal.values, &widths, &trial, &options, input, &Stop::new())?;
         let steps = config.steps - found.reused_steps();
         let mut row = from(signal, found.start.clone(), act, steps, config, "vi3nr-search")?;
         row.seconds += found.seconds;

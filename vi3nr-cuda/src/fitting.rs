@@ -1,25 +1,34 @@
-//! `vi3nr fit`: load a signal, initialise, train, export, render and report — the main job.
+//! `vi3nr fit`: load a signal, check the limits, initialise (or search, or resume), train,
+//! export, render and report — the main job.
 //!
 //! Everything a run writes goes into the output directory through temporary files renamed
 //! into place, so an interrupted or failed run leaves no half-written file. A diverging run
-//! still writes the last good model and reports the divergence as an error.
+//! still writes the last good model and reports the divergence as an error; a stopped run
+//! (SIGINT, SIGTERM: [`Stop`]) writes the last good model, metrics marked interrupted and a
+//! [`checkpoint`](crate::checkpoint) that `--resume` continues from exactly.
 
-use std::path::{Path, PathBuf};
+mod outputs;
+
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
-use vi3nr_core::model::{Model, NumberFormat};
+use vi3nr_core::model::NumberFormat;
 
-use crate::curves::{Curves, write_curves_png};
-use crate::export::{atomic_write, safetensors_bytes};
-use crate::mlp::{fourier_encode, fourier_frequencies};
-use crate::render::{psnr, render};
+use crate::checkpoint::{self, Checkpoint, signal_sha256};
+use crate::limits::{self, Footprint};
+use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
 use crate::search::{Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
-use crate::signal::{self, Layout, Signal};
-use crate::train::{Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Training, fit};
+use crate::signal::Signal;
+use crate::stop::Stop;
+use crate::train::{
+    Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, TrainError, Training,
+    Watch, fit_from,
+};
+use outputs::{Exported, write, write_model_files};
 
 /// Where training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +40,9 @@ pub enum Device {
     /// The CUDA backend.
     Cuda,
 }
+
+/// Wall seconds between checkpoints when no step interval is given.
+pub const CHECKPOINT_SECONDS: f64 = 300.0;
 
 /// A fit's settings (the `vi3nr fit` flags).
 #[derive(Debug, Clone)]
@@ -56,6 +68,13 @@ pub struct FitConfig {
     pub search: bool,
     /// Which points score the search's trials.
     pub search_score: Score,
+    /// A checkpoint at the first evaluation at least this many steps after the previous one;
+    /// `None`: every [`CHECKPOINT_SECONDS`] of wall time; `Some(0)`: none (but on a stop).
+    pub checkpoint_every: Option<u64>,
+    /// Continue from the checkpoint in `out` (the same signal and settings).
+    pub resume: bool,
+    /// Polled between steps; a request ends the run cleanly.
+    pub stop: Stop,
 }
 
 /// What a fit did, for the command line and `compare`.
@@ -67,10 +86,185 @@ pub struct FitSummary {
     pub psnr: f64,
     /// Divergence message, if the run stopped early.
     pub diverged: Option<String>,
+    /// `(code, step)` when a stop request ended the run (code: the signal number).
+    pub stopped: Option<(usize, u64)>,
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    atomic_write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+impl FitConfig {
+    /// The settings a resumed run must repeat, as JSON.
+    fn request(&self, widths: &[usize]) -> Value {
+        let t = &self.training;
+        json!({
+            "input": self.input_name(),
+            "activation": self.act.to_string(),
+            "init": format!("{:?}", self.init),
+            "search": self.search.then(|| format!("{:?}", self.search_score)),
+            "widths": widths,
+            "fourier": self.fourier.map(|(m, scale)| json!([m, scale])),
+            "steps": t.steps,
+            "lr": t.lr,
+            "batch": t.batch,
+            "seed": t.seed,
+        })
+    }
+
+    fn input_name(&self) -> String {
+        self.input
+            .as_ref()
+            .map_or("bundled:chelsea_128.png".to_string(), |p| p.display().to_string())
+    }
+}
+
+/// The checkpoint in `config.out`, checked against this run's signal and settings.
+fn resume_from(config: &FitConfig, sha: &str, request: &Value) -> Result<Checkpoint, String> {
+    let path = config.out.join(checkpoint::FILE);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
+    let ckpt = Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if ckpt.signal_sha256 != sha {
+        return Err(format!(
+            "--resume: the input differs from the checkpoint's (signal SHA-256 {} there, {sha} now)",
+            ckpt.signal_sha256
+        ));
+    }
+    if let Some(what) = ckpt.differs(request) {
+        return Err(format!("--resume: the settings differ from the checkpoint's: {what}"));
+    }
+    Ok(ckpt)
+}
+
+/// The σ_p search's record for metrics.json, and its summary on stderr.
+fn search_record(found: &Search, score: Score) -> Value {
+    eprintln!(
+        "σ_p search: {} candidates, successive halving (candidates×steps) σ_0 {} then σ_p {} \
+         (trial steps on {:.0} % of a fit step's points), {:.1} s; costs {:.1} fit steps, \
+         the final fit starts from the winner and runs {} fewer: {:.1} % of the fit. \
+         PSNR on the {} scoring points at the last rung reached:",
+        found.candidates.len(),
+        rungs(&found.schedules[0]),
+        rungs(&found.schedules[1]),
+        100.0 * TRIAL_BATCH_FRACTION,
+        found.seconds,
+        found.cost_in_steps(),
+        found.reused_steps(),
+        100.0 * found.cost_fraction(),
+        match score {
+            Score::Fit => "(trained)",
+            Score::HeldOut => "held-out",
+        }
+    );
+    for (k, c) in found.candidates.iter().enumerate() {
+        let mark = if k == found.best { "  ← chosen" } else { "" };
+        eprintln!(
+            "  σ_p {:<10.5} σ_0 {:<10.5} {:>7.2} dB after {:>4} steps, {:>7.2} dB \
+             extrapolated{mark}",
+            c.sigma_p, c.first_sigma, c.psnr, c.steps, c.score
+        );
+    }
+    json!({
+        "search": found.candidates.iter().map(|c| json!({"sigma_p": c.sigma_p, "first_sigma": c.first_sigma, "score_psnr": c.psnr, "extrapolated_psnr": c.score, "trial_steps": c.steps})).collect::<Vec<_>>(),
+        "search_seconds": found.seconds,
+        "search_cost": {
+            "score": format!("{score:?}"),
+            "rungs": found.schedules.iter().map(|x| x.rungs.iter().map(|r| json!({"candidates": r.candidates, "steps": r.steps})).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "trial_step_cost": found.schedules[0].step_cost,
+            "cost_in_fit_steps": found.cost_in_steps(),
+            "reused_steps": found.reused_steps(),
+            "extra_steps": found.extra_steps(),
+            "fraction_of_fit": found.cost_fraction(),
+        },
+    })
+}
+
+/// Opens the backend the configuration asks for.
+fn open_backend(
+    config: &FitConfig,
+    mlp: Mlp,
+    inputs: &[f32],
+    values: &[f32],
+) -> Result<Box<dyn Backend>, String> {
+    let (adam, seed) = (Adam::with_lr(config.training.lr), config.training.seed);
+    if config.device != Device::Cpu {
+        match crate::cuda::open(mlp.clone(), inputs, values, adam, seed) {
+            Ok(gpu) => {
+                let gpu = gpu.map_err(|e| e.to_string())?;
+                eprintln!("training on {}", crate::cuda::Device::describe(gpu.device()));
+                return Ok(Box::new(gpu));
+            }
+            Err(why) if config.device == Device::Cuda => {
+                return Err(format!("--device cuda: {why}"));
+            }
+            Err(why) => eprintln!("{why}: training on the CPU"),
+        }
+    }
+    Ok(Box::new(CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?))
+}
+
+/// What every checkpoint of one run shares.
+struct Saver<'a> {
+    out: &'a std::path::Path,
+    backend: String,
+    sha: String,
+    request: Value,
+    record: Value,
+}
+
+impl Saver<'_> {
+    /// Writes a checkpoint of `backend` at `progress`, the last good model `good`.
+    fn save(
+        &self,
+        backend: &mut dyn Backend,
+        progress: &Progress,
+        good: Vec<f32>,
+    ) -> Result<(), TrainError> {
+        let ckpt = Checkpoint {
+            backend: self.backend.clone(),
+            signal_sha256: self.sha.clone(),
+            request: self.request.clone(),
+            state: backend.state()?,
+            progress: Progress { good: None, ..progress.clone() },
+            good,
+            record: self.record.clone(),
+        };
+        let bytes = ckpt.to_bytes().map_err(TrainError)?;
+        write(&self.out.join(checkpoint::FILE), &bytes).map_err(TrainError)
+    }
+}
+
+/// The loop's watcher: progress display, periodic checkpoints, stop requests.
+struct Watcher<'a> {
+    on_eval: &'a mut dyn FnMut(&Evaluation),
+    saver: &'a Saver<'a>,
+    stop: &'a Stop,
+    every: Option<u64>,
+    last: (u64, Instant),
+}
+
+impl Watch for Watcher<'_> {
+    fn evaluated(
+        &mut self,
+        e: &Evaluation,
+        backend: &mut dyn Backend,
+        progress: &Progress,
+    ) -> Result<(), TrainError> {
+        (self.on_eval)(e);
+        let due = match self.every {
+            Some(0) => false,
+            Some(n) => e.step >= self.last.0 + n,
+            None => self.last.1.elapsed().as_secs_f64() >= CHECKPOINT_SECONDS,
+        };
+        if due {
+            // At an evaluation the current parameters are the last good model.
+            let good = backend.parameters().flat_parameters();
+            self.saver.save(backend, progress, good)?;
+            self.last = (e.step, Instant::now());
+        }
+        Ok(())
+    }
+
+    fn stop(&self) -> Option<usize> {
+        self.stop.requested()
+    }
 }
 
 /// Runs a fit and writes model.vi3, model.safetensors, the reconstruction, curves.png and
@@ -81,54 +275,47 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
         None => Signal::bundled(),
     };
-    std::fs::create_dir_all(&config.out)
-        .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
     let (first, input) = match config.fourier {
         Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
         None => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
     };
     let training = &config.training;
     let widths = training.widths(first, signal.out_dim());
-    let mut init = config.init;
+    // Limits before any work: the model format, then memory.
+    limits::check_network(&widths)?;
+    let batch = Batch::for_signal(training.batch, signal.len());
+    let rows = match batch {
+        Batch::Full => signal.len(),
+        Batch::Random(n) => n,
+    };
+    let trials = if config.search { crate::search::FIRST_MULTIPLES.len() } else { 1 };
+    let workers = rayon::current_num_threads();
+    let footprint =
+        Footprint::estimate(&widths, signal.in_dim(), signal.len(), rows, workers, trials);
+    if let Some(available) = limits::available_memory() {
+        footprint.check(available, "cpu")?;
+    }
+    let sha = signal_sha256(&signal);
+    let request = config.request(&widths);
+    let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };
+    std::fs::create_dir_all(&config.out)
+        .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
+
     let mut frequencies = Vec::new();
     if let Some((m, scale)) = config.fourier {
         frequencies = fourier_frequencies(m, signal.in_dim(), scale, training.seed);
     }
     let inputs = fourier_encode(&frequencies, signal.in_dim(), &signal.coords);
+    let mut init = config.init;
     let mut searched = None;
-    if config.search {
+    if config.search && resumed.is_none() {
         let InitScheme::Vi3nr(options) = config.init else {
             return Err("--sigma-p search applies to --init vi3nr".into());
         };
         let trial = Trial::new(config.act, training, config.search_score);
-        let found = search(&inputs, &signal.values, &widths, &trial, &options, input)?;
+        let found =
+            search(&inputs, &signal.values, &widths, &trial, &options, input, &config.stop)?;
         init = InitScheme::Vi3nr(found.chosen);
-        eprintln!(
-            "σ_p search: {} candidates, successive halving (candidates×steps) σ_0 {} then σ_p {} \
-             (trial steps on {:.0} % of a fit step's points), {:.1} s; costs {:.1} fit steps, \
-             the final fit starts from the winner and runs {} fewer: {:.1} % of the fit. \
-             PSNR on the {} scoring points at the last rung reached:",
-            found.candidates.len(),
-            rungs(&found.schedules[0]),
-            rungs(&found.schedules[1]),
-            100.0 * TRIAL_BATCH_FRACTION,
-            found.seconds,
-            found.cost_in_steps(),
-            found.reused_steps(),
-            100.0 * found.cost_fraction(),
-            match config.search_score {
-                Score::Fit => "(trained)",
-                Score::HeldOut => "held-out",
-            }
-        );
-        for (k, c) in found.candidates.iter().enumerate() {
-            let mark = if k == found.best { "  ← chosen" } else { "" };
-            eprintln!(
-                "  σ_p {:<10.5} σ_0 {:<10.5} {:>7.2} dB after {:>4} steps, {:>7.2} dB \
-                 extrapolated{mark}",
-                c.sigma_p, c.first_sigma, c.psnr, c.steps, c.score
-            );
-        }
         searched = Some(found);
     }
     let mut mlp = match &searched {
@@ -136,79 +323,102 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         None => init.init_for(&widths, config.act, training.seed, input)?,
     };
     mlp.fourier = frequencies;
-    let steps = training.steps - searched.as_ref().map_or(0, Search::reused_steps);
-    let adam = Adam::with_lr(training.lr);
-    let cuda = match config.device {
-        Device::Cpu => None,
-        Device::Auto | Device::Cuda => {
-            match crate::cuda::open(mlp.clone(), &inputs, &signal.values, adam, training.seed) {
-                Ok(backend) => Some(backend.map_err(|e| e.to_string())?),
-                Err(why) if config.device == Device::Cuda => {
-                    return Err(format!("--device cuda: {why}"));
-                }
-                Err(why) => {
-                    eprintln!("{why}: training on the CPU");
-                    None
+    let record = match &resumed {
+        Some(c) => c.record.clone(),
+        None => {
+            let mut record = json!({
+                "vi3nr": match init {
+                    InitScheme::Vi3nr(o) => json!({
+                        "sigma_p": format!("{:?}", o.sigma_p),
+                        "first_sigma": o.plan(&widths, config.act, input).ok().map(|p| p.first_sigma),
+                        "bias": format!("{:?}", o.bias),
+                    }),
+                    _ => Value::Null,
+                },
+                "search": [], "search_seconds": 0.0, "search_cost": null,
+            });
+            if let Some(found) = &searched {
+                let s = search_record(found, config.search_score);
+                for key in ["search", "search_seconds", "search_cost"] {
+                    record[key] = s[key].clone();
                 }
             }
+            record
         }
     };
-    let mut backend: Box<dyn Backend> = match cuda {
-        Some(gpu) => {
-            eprintln!("training on {}", crate::cuda::Device::describe(gpu.device()));
-            Box::new(gpu)
-        }
-        None => Box::new(
-            CpuBackend::new(mlp, &inputs, &signal.values, adam, training.seed)
-                .map_err(|e| e.to_string())?,
-        ),
+    let reused = match (&searched, &record["search_cost"]["reused_steps"]) {
+        (Some(found), _) => found.reused_steps(),
+        (None, Value::Number(n)) => n.as_u64().unwrap_or(0),
+        _ => 0,
     };
-    let batch = Batch::for_signal(training.batch, signal.len());
-    let options = FitOptions { steps, batch, eval_every: (steps / 50).max(1) };
-    let outcome = fit(backend.as_mut(), &inputs, &signal.values, &options, on_eval)
-        .map_err(|e| e.to_string())?;
-
-    // Export at every precision (PSNR for the metrics), write the chosen one.
-    let mut exported = Vec::new();
-    for format in NumberFormat::ALL {
-        let bytes =
-            outcome.mlp.to_vi3(format).map_err(|e| format!("export to {}: {e}", format.name()))?;
-        let rendered =
-            render(&Model::parse(bytes.bytes()).map_err(|e| e.to_string())?, &signal.coords)?;
-        exported.push((format, psnr(&rendered, &signal.values), bytes, rendered));
+    let steps = training.steps - reused;
+    let template = mlp.clone();
+    let mut backend = open_backend(config, mlp, &inputs, &signal.values)?;
+    let mut progress = Progress::default();
+    if let Some(c) = &resumed {
+        if c.backend != backend.name() {
+            return Err(format!(
+                "--resume: the checkpoint was trained on the {} backend, this run is on the {}",
+                c.backend,
+                backend.name()
+            ));
+        }
+        backend.restore(&c.state).map_err(|e| format!("--resume: {e}"))?;
+        let mut good = template.clone();
+        good.set_flat_parameters(&c.good);
+        progress = Progress { good: Some(good), ..c.progress.clone() };
+        eprintln!("resuming at step {} of {steps}", progress.step);
     }
-    let (_, psnr, bytes, rendered) =
-        exported.iter().find(|(f, ..)| *f == config.precision).ok_or("export precision missing")?;
-    let out = &config.out;
-    write(&out.join("model.vi3"), bytes.bytes())?;
-    write(&out.join("model.safetensors"), &safetensors_bytes(&outcome.mlp)?)?;
-    let recon = out.join(match signal.layout {
-        Layout::Image { .. } => "recon.png",
-        Layout::Audio { .. } => "recon.wav",
-    });
-    signal::write_rendered(&signal.layout, rendered, &recon).map_err(|e| e.to_string())?;
-    let curves = Curves {
-        steps: outcome.evaluations.iter().map(|e| e.step).collect(),
-        loss: outcome.evaluations.iter().map(|e| e.loss).collect(),
-        psnr: outcome.evaluations.iter().map(|e| e.psnr).collect(),
+    let saver =
+        Saver { out: &config.out, backend: backend.name().to_string(), sha, request, record };
+    let options = FitOptions { steps, batch, eval_every: (steps / 50).max(1) };
+    let mut watcher = Watcher {
+        on_eval,
+        saver: &saver,
+        stop: &config.stop,
+        every: config.checkpoint_every,
+        last: (progress.step, Instant::now()),
     };
-    let title = format!("{} {} init, {}", config.act, config.init.name(), signal.layout.describe());
-    write_curves_png(&curves, &title, &out.join("curves.png")).map_err(|e| e.to_string())?;
+    let outcome =
+        fit_from(backend.as_mut(), &inputs, &signal.values, &options, progress, &mut watcher)
+            .map_err(|e| e.to_string())?;
+    let checkpoint_path = config.out.join(checkpoint::FILE);
+    if let Some((_, step)) = outcome.stopped {
+        // The steps since the last evaluation: their loss goes into the checkpoint.
+        let since = step - outcome.steps;
+        let mean = backend.take_loss().map_err(|e| e.to_string())?;
+        let pending_loss = match outcome.pending_loss {
+            Some((m, k)) => {
+                Some(((m * k as f64 + mean * (since - k) as f64) / since.max(1) as f64, since))
+            }
+            None => (since > 0).then_some((mean, since)),
+        };
+        let at = Progress {
+            step,
+            evaluations: outcome.evaluations.clone(),
+            train_seconds: outcome.train_seconds,
+            pending_loss,
+            good: None,
+        };
+        saver
+            .save(backend.as_mut(), &at, outcome.mlp.flat_parameters())
+            .map_err(|e| e.to_string())?;
+    } else if checkpoint_path.exists() {
+        std::fs::remove_file(&checkpoint_path)
+            .map_err(|e| format!("cannot remove {}: {e}", checkpoint_path.display()))?;
+    }
 
+    let exported = Exported::new(&outcome, &signal)?;
+    let title = format!("{} {} init, {}", config.act, config.init.name(), signal.layout.describe());
+    write_model_files(&config.out, &outcome, &exported, config.precision, &signal, &title)?;
+    let (psnr, bytes, _) = exported.get(config.precision)?;
     let steps_per_second = outcome.steps as f64 / outcome.train_seconds.max(1e-12);
-    let metrics = json!({
+    let mut metrics = json!({
         "config": {
-            "input": config.input.as_ref().map_or("bundled:chelsea_128.png".to_string(), |p| p.display().to_string()),
+            "input": config.input_name(),
             "activation": config.act.to_string(),
             "init": config.init.name(),
-            "vi3nr": match init {
-                InitScheme::Vi3nr(o) => json!({
-                    "sigma_p": format!("{:?}", o.sigma_p),
-                    "first_sigma": o.plan(&widths, config.act, input).ok().map(|p| p.first_sigma),
-                    "bias": format!("{:?}", o.bias),
-                }),
-                _ => Value::Null,
-            },
+            "vi3nr": saver.record["vi3nr"],
             "widths": widths,
             "fourier": config.fourier.map(|(m, scale)| json!({"frequencies": m, "scale": scale})),
             "steps": training.steps,
@@ -219,27 +429,22 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             "precision": config.precision.name(),
         },
         "signal": signal.layout.describe(),
-        "search": searched.iter().flat_map(|s| &s.candidates).map(|c| json!({"sigma_p": c.sigma_p, "first_sigma": c.first_sigma, "score_psnr": c.psnr, "extrapolated_psnr": c.score, "trial_steps": c.steps})).collect::<Vec<_>>(),
-        "search_seconds": searched.as_ref().map_or(0.0, |s| s.seconds),
-        "search_cost": searched.as_ref().map(|s| json!({
-            "score": format!("{:?}", config.search_score),
-            "rungs": s.schedules.iter().map(|x| x.rungs.iter().map(|r| json!({"candidates": r.candidates, "steps": r.steps})).collect::<Vec<_>>()).collect::<Vec<_>>(),
-            "trial_step_cost": s.schedules[0].step_cost,
-            "cost_in_fit_steps": s.cost_in_steps(),
-            "reused_steps": s.reused_steps(),
-            "extra_steps": s.extra_steps(),
-            "fraction_of_fit": s.cost_fraction(),
-        })),
         "steps": outcome.steps,
         "wall_seconds": start.elapsed().as_secs_f64(),
         "train_seconds": outcome.train_seconds,
         "steps_per_second": steps_per_second,
         "evaluations": outcome.evaluations.iter().map(|e| json!({"step": e.step, "loss": e.loss, "psnr": e.psnr})).collect::<Vec<_>>(),
-        "final_psnr": exported.iter().map(|(f, p, ..)| (f.name().to_string(), json!(p))).collect::<serde_json::Map<_, _>>(),
+        "final_psnr": exported.psnr_json(),
         "model_bytes": bytes.bytes().len(),
         "diverged": outcome.diverged,
+        "interrupted": outcome.stopped.is_some(),
+        "interrupted_at_step": outcome.stopped.map(|(_, step)| step),
+        "resumed_from_step": resumed.as_ref().map(|c| c.progress.step),
     });
+    for key in ["search", "search_seconds", "search_cost"] {
+        metrics[key] = saver.record[key].clone();
+    }
     let text = serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?;
-    write(&out.join("metrics.json"), text.as_bytes())?;
-    Ok(FitSummary { metrics, psnr: *psnr, diverged: outcome.diverged })
+    write(&config.out.join("metrics.json"), text.as_bytes())?;
+    Ok(FitSummary { metrics, psnr, diverged: outcome.diverged, stopped: outcome.stopped })
 }

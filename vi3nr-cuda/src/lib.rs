@@ -17,10 +17,14 @@
 //! - [`export`]: `.vi3` and safetensors bytes, atomic file writes;
 //! - [`render`]: evaluation with vi3nr-core, MSE and PSNR;
 //! - [`curves`]: loss and PSNR curves as a PNG;
+//! - [`checkpoint`]: a fit's whole state in one file, for `--resume`;
+//! - [`stop`]: SIGINT/SIGTERM as a request the loop polls between steps;
+//! - [`limits`]: the model format's limits and the memory a fit needs, checked first;
 //! - [`init_report`]: the `vi3nr init` plan as JSON and as a table;
 //! - [`toy`]: the paper's toy experiment (`vi3nr toy`);
 //! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
 
+pub mod checkpoint;
 pub mod compare;
 pub mod cuda;
 pub mod curves;
@@ -28,10 +32,12 @@ pub mod export;
 pub mod fitting;
 pub mod gemm;
 pub mod init_report;
+pub mod limits;
 pub mod mlp;
 pub mod render;
 pub mod schemes;
 pub mod search;
 pub mod signal;
+pub mod stop;
 pub mod toy;
 pub mod train;

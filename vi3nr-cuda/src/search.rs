@@ -11,6 +11,7 @@ use vi3nr_core::init::{FirstSigma, InputStats, SigmaP};
 use crate::mlp::Mlp;
 use crate::render::psnr;
 use crate::schemes::Vi3nrOptions;
+use crate::stop::Stop;
 use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
 
 /// One candidate of the σ_p search and how far it got.
@@ -284,6 +285,7 @@ fn race(
     input: InputStats,
     trial_batch: usize,
     candidates: &mut Vec<Candidate>,
+    stop: &Stop,
 ) -> Result<(usize, Mlp), String> {
     let offset = candidates.len();
     candidates.extend(grid.iter().map(|&(sigma_p, first_sigma)| Candidate {
@@ -319,6 +321,9 @@ fn race(
     };
     let train = |cpu: &mut CpuBackend, steps: u64| -> Result<(), String> {
         for _ in 0..steps {
+            if stop.requested().is_some() {
+                return Err("stopped during the σ_p search, before the fit: nothing written".into());
+            }
             cpu.step(Batch::Random(trial_batch)).map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -384,7 +389,7 @@ pub fn extrapolate(before: (u64, f64), now: (u64, f64), target: u64) -> f64 {
 /// out with [`Score::HeldOut`]), and ranked by that PSNR (first rung) or by it
 /// [extrapolated](extrapolate) to the fit's step count from the candidate's last two
 /// evaluations (later rungs). The second stage's winner becomes [`Search::chosen`], and its
-/// trained network [`Search::start`].
+/// trained network [`Search::start`]. A `stop` request ends it with an error between steps.
 pub fn search(
     inputs: &[f32],
     values: &[f32],
@@ -392,6 +397,7 @@ pub fn search(
     trial: &Trial,
     options: &Vi3nrOptions,
     input: InputStats,
+    stop: &Stop,
 ) -> Result<Search, String> {
     let started = Instant::now();
     let (i, o) = (widths[0], widths[widths.len() - 1]);
@@ -429,7 +435,7 @@ pub fn search(
     let mut candidates = Vec::new();
     let grid = first_stage_grid(base, anchor);
     let race_on = |grid: &[(f64, f64)], schedule: &Schedule, c: &mut Vec<Candidate>| {
-        race(grid, schedule, &split, widths, trial, options, input, trial_batch, c)
+        race(grid, schedule, &split, widths, trial, options, input, trial_batch, c, stop)
     };
     let (k, _) = race_on(&grid, &first, &mut candidates)?;
     let grid = second_stage_grid(base, candidates[k].first_sigma);

@@ -145,6 +145,45 @@ pub trait Backend {
     fn predict(&mut self, coords: &[f32], out: &mut [f32]) -> Result<(), TrainError>;
     /// A copy of the current parameters.
     fn parameters(&self) -> Mlp;
+    /// Everything needed to continue exactly where the backend stands: parameters, Adam
+    /// moments and counters, the minibatch sampler. Waits for queued steps.
+    fn state(&mut self) -> Result<TrainState, TrainError>;
+    /// Continues from `state` (taken from a backend of the same kind and network shape).
+    fn restore(&mut self, state: &TrainState) -> Result<(), TrainError>;
+}
+
+/// A backend's optimiser state ([`Backend::state`]): what a checkpoint holds beyond the run's
+/// progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainState {
+    /// Steps the backend has taken.
+    pub step: u64,
+    /// Parameters, laid out as [`Mlp::flat_parameters`].
+    pub params: Vec<f32>,
+    /// Adam's first moments, same layout.
+    pub m: Vec<f32>,
+    /// Adam's second moments, same layout.
+    pub v: Vec<f32>,
+    /// β₁ᵗ and β₂ᵗ as the backend keeps them.
+    pub beta_t: [f32; 2],
+    /// The minibatch sampler's state, as the backend names it (the CPU's generator; nothing for
+    /// samplers that are a function of the step).
+    pub sampler: serde_json::Value,
+}
+
+impl TrainState {
+    /// Checks that the state fits a network of `params` parameters.
+    pub fn check(&self, params: usize) -> Result<(), TrainError> {
+        if [self.params.len(), self.m.len(), self.v.len()] != [params; 3] {
+            return Err(TrainError(format!(
+                "the state holds {} parameters ({} and {} moments) but the network has {params}",
+                self.params.len(),
+                self.m.len(),
+                self.v.len()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Options of the loop.
@@ -171,6 +210,54 @@ pub struct Evaluation {
     pub steps_per_second: f64,
 }
 
+/// How far a run has come: where [`fit_from`] starts, and what a checkpoint records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    /// Steps done.
+    pub step: u64,
+    /// Every evaluation so far.
+    pub evaluations: Vec<Evaluation>,
+    /// Seconds spent in training steps so far.
+    pub train_seconds: f64,
+    /// `(mean loss, steps)` of the steps since the last evaluation, already taken from the
+    /// backend (a checkpoint between evaluations); the next evaluation's loss includes them.
+    pub pending_loss: Option<(f64, u64)>,
+    /// The model of the last good evaluation (`None`: the network the run started from).
+    pub good: Option<Mlp>,
+}
+
+/// What the caller does around the loop ([`fit`] takes a closure that only watches).
+pub trait Watch {
+    /// Called after every good evaluation, with the backend and the run so far (a checkpoint
+    /// is written from here).
+    fn evaluated(
+        &mut self,
+        evaluation: &Evaluation,
+        backend: &mut dyn Backend,
+        progress: &Progress,
+    ) -> Result<(), TrainError>;
+
+    /// Polled after every step: `Some(code)` ends the run there ([`Stop`](crate::stop::Stop)).
+    fn stop(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// A watcher that only shows each evaluation.
+struct OnEval<'a>(&'a mut dyn FnMut(&Evaluation));
+
+impl Watch for OnEval<'_> {
+    fn evaluated(
+        &mut self,
+        evaluation: &Evaluation,
+        _: &mut dyn Backend,
+        _: &Progress,
+    ) -> Result<(), TrainError> {
+        (self.0)(evaluation);
+        Ok(())
+    }
+}
+
 /// What a fit produced.
 #[derive(Debug, Clone)]
 pub struct FitOutcome {
@@ -178,17 +265,21 @@ pub struct FitOutcome {
     pub mlp: Mlp,
     /// Every evaluation.
     pub evaluations: Vec<Evaluation>,
-    /// Steps done (fewer than asked when the run diverged).
+    /// Steps of the last good evaluation (fewer than asked when the run diverged or stopped).
     pub steps: u64,
     /// Seconds spent in training steps.
     pub train_seconds: f64,
-    /// Why the run stopped early, if it did.
+    /// Why the run stopped early, if it diverged.
     pub diverged: Option<String>,
+    /// `(code, steps done)` when a stop request ended the run before its last step.
+    pub stopped: Option<(usize, u64)>,
+    /// The starting progress's [`Progress::pending_loss`] when no evaluation has used it yet.
+    pub pending_loss: Option<(f64, u64)>,
 }
 
 /// Trains `backend` on `(coords, values)` and evaluates on all of them every `eval_every`
-/// steps, calling `on_eval` after each evaluation. A non-finite loss stops the run and returns
-/// the model of the last good evaluation.
+/// steps, calling `on_eval` after each evaluation. A non-finite loss stops the run and
+/// returns the model of the last good evaluation.
 pub fn fit(
     backend: &mut dyn Backend,
     coords: &[f32],
@@ -196,50 +287,80 @@ pub fn fit(
     options: &FitOptions,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<FitOutcome, TrainError> {
+    fit_from(backend, coords, values, options, Progress::default(), &mut OnEval(on_eval))
+}
+
+/// [`fit`] continuing a run that has made `progress` (the backend restored to the same step),
+/// with a [`Watch`] that may write checkpoints and stop the run (at the end of a step, with
+/// the model of the last good evaluation). Evaluations fall on the same steps as in an
+/// uninterrupted run, so the two end alike.
+pub fn fit_from(
+    backend: &mut dyn Backend,
+    coords: &[f32],
+    values: &[f32],
+    options: &FitOptions,
+    progress: Progress,
+    watch: &mut dyn Watch,
+) -> Result<FitOutcome, TrainError> {
     let every = options.eval_every.max(1);
     let mut prediction = vec![0.0f32; values.len()];
-    let mut good = backend.parameters();
-    let mut evaluations = Vec::new();
-    let mut train_seconds = 0.0;
-    let mut done = 0;
+    let mut run = progress;
+    let mut good = run.good.take().unwrap_or_else(|| backend.parameters());
+    let mut done = run.evaluations.last().map_or(0, |e| e.step);
     let mut diverged = None;
-    for step in 1..=options.steps {
+    let mut stopped = None;
+    for step in run.step + 1..=options.steps {
         let start = Instant::now();
         backend.step(options.batch)?;
-        train_seconds += start.elapsed().as_secs_f64();
+        run.train_seconds += start.elapsed().as_secs_f64();
+        run.step = step;
         if step % every == 0 || step == options.steps {
             // The loss comes back (and queued device work finishes) only at evaluations.
             let start = Instant::now();
-            let loss = backend.take_loss()?;
-            train_seconds += start.elapsed().as_secs_f64();
+            let mut loss = backend.take_loss()?;
+            run.train_seconds += start.elapsed().as_secs_f64();
+            if let Some((mean, steps)) = run.pending_loss.take() {
+                let now = step - done - steps;
+                loss = (mean * steps as f64 + loss * now as f64) / (steps + now).max(1) as f64;
+            }
             if !loss.is_finite() {
-                let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
                 diverged = Some(format!(
-                    "diverged: the mean loss of steps {}..={step} is {loss}; keeping the model of step {last}",
-                    last + 1
+                    "diverged: the mean loss of steps {}..={step} is {loss}; keeping the model of step {done}",
+                    done + 1
+                ));
+                break;
+            }
+            backend.predict(coords, &mut prediction)?;
+            let psnr = crate::render::psnr(&prediction, values);
+            if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
+                diverged = Some(format!(
+                    "diverged: the output is not finite at step {step}; keeping the model of step {done}"
                 ));
                 break;
             }
             done = step;
-            backend.predict(coords, &mut prediction)?;
-            let psnr = crate::render::psnr(&prediction, values);
-            if !psnr.is_finite() && prediction.iter().any(|p| !p.is_finite()) {
-                let last = evaluations.last().map_or(0, |e: &Evaluation| e.step);
-                diverged = Some(format!(
-                    "diverged: the output is not finite at step {step}; keeping the model of step {last}"
-                ));
-                break;
-            }
             let e = Evaluation {
                 step,
                 loss,
                 psnr,
-                steps_per_second: step as f64 / train_seconds.max(1e-12),
+                steps_per_second: step as f64 / run.train_seconds.max(1e-12),
             };
             good = backend.parameters();
-            evaluations.push(e);
-            on_eval(&e);
+            run.evaluations.push(e);
+            watch.evaluated(&e, backend, &run)?;
+        }
+        if let Some(code) = watch.stop().filter(|_| step < options.steps) {
+            stopped = Some((code, step));
+            break;
         }
     }
-    Ok(FitOutcome { mlp: good, evaluations, steps: done, train_seconds, diverged })
+    Ok(FitOutcome {
+        mlp: good,
+        evaluations: run.evaluations,
+        steps: done,
+        train_seconds: run.train_seconds,
+        diverged,
+        stopped,
+        pending_loss: run.pending_loss,
+    })
 }

@@ -9,6 +9,7 @@ use vi3nr_cuda::search::{
     Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
     second_stage_grid,
 };
+use vi3nr_cuda::stop::Stop;
 
 #[test]
 fn grids_are_anchored_on_the_base_and_the_first_layer_spread() {
@@ -113,7 +114,7 @@ fn a_search_reports_what_it_cost() {
     };
     let options = Vi3nrOptions::default();
     let input = InputStats::uniform(-1.0, 1.0);
-    let found = search(&coords, &values, &widths, &trial, &options, input).unwrap();
+    let found = search(&coords, &values, &widths, &trial, &options, input, &Stop::new()).unwrap();
     assert_eq!(found.candidates.len(), FIRST_MULTIPLES.len() + SIGMA_MULTIPLES.len());
     // The second stage keeps the first stage's best spread and searches σ_p.
     let stage2 = &found.candidates[FIRST_MULTIPLES.len()..];

@@ -11,6 +11,7 @@ use vi3nr_cuda::fitting::{self, Device, FitConfig};
 use vi3nr_cuda::init_report::SigmaChoice;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::search::Score;
+use vi3nr_cuda::stop::Stop;
 use vi3nr_cuda::train::Evaluation;
 
 use super::{TrainArgs, parse_bias, parse_first_sigma};
@@ -57,6 +58,14 @@ pub struct FitArgs {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Write a checkpoint (out/checkpoint.safetensors) at the first evaluation at least N
+    /// steps after the previous one; 0: only when stopped (default: every 5 minutes).
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<u64>,
+    /// Continue the run whose checkpoint is in DIR (its output directory), with the same
+    /// input and flags; ends exactly as the uninterrupted run would.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    resume: Option<PathBuf>,
     /// Fourier-feature input encoding: M frequencies per coordinate drawn from N(0, SCALE²)
     /// (SCALE defaults to 10), e.g. --fourier 64:10.
     #[arg(long, value_parser = parse_fourier)]
@@ -128,9 +137,11 @@ fn progress(steps: u64) -> (Option<indicatif::ProgressBar>, impl FnMut(&Evaluati
     (bar, report)
 }
 
-/// Fits, writes the outputs and prints a summary; exit 1 when the run diverged (the last good
-/// model is still written).
+/// Fits, writes the outputs and prints a summary. Exit codes: 1 when the run diverged (the
+/// last good model is still written), 128 + the signal number when SIGINT or SIGTERM stopped
+/// it (the last good model, metrics and a checkpoint written), 2 for bad input.
 pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
+    let stop = Stop::on_signals().map_err(|e| format!("cannot handle signals: {e}"))?;
     let config = FitConfig {
         input: args.input.clone(),
         act: args.activation,
@@ -138,18 +149,29 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         training: args.train.training(DEFAULT_STEPS)?,
         device: args.device,
         precision: args.precision,
-        out: args.out.clone(),
+        out: args.resume.clone().unwrap_or_else(|| args.out.clone()),
         fourier: args.fourier,
         search: args.sigma_p == SigmaChoice::Search,
         search_score: args.search_score,
+        checkpoint_every: args.checkpoint_every,
+        resume: args.resume.is_some(),
+        stop: stop.clone(),
     };
     let (bar, mut report) = progress(config.training.steps);
     let summary = fitting::run(&config, &mut report);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let summary = summary?;
+    let summary = match (summary, stop.requested()) {
+        (Ok(summary), _) => summary,
+        (Err(message), Some(code)) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(Stop::exit_code(code)));
+        }
+        (Err(message), None) => return Err(message),
+    };
     let m = &summary.metrics;
+    let out = config.out.display();
     let per_format: Vec<String> = NumberFormat::ALL
         .iter()
         .map(|f| {
@@ -158,18 +180,30 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         })
         .collect();
     println!(
-        "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} (dB per format: {}); wrote {}",
+        "{} steps in {:.1} s ({:.1} steps/s); PSNR {:.2} dB at {} (dB per format: {}); wrote {out}",
         m["steps"],
         m["train_seconds"].as_f64().unwrap_or(0.0),
         m["steps_per_second"].as_f64().unwrap_or(0.0),
         summary.psnr,
         args.precision.name(),
         per_format.join(", "),
-        args.out.display()
     );
-    Ok(match summary.diverged {
+    if let Some((code, step)) = summary.stopped {
+        let name = match code {
+            2 => "SIGINT".to_string(),
+            15 => "SIGTERM".to_string(),
+            n => format!("signal {n}"),
+        };
+        eprintln!(
+            "interrupted by {name} at step {step}: wrote the model of step {} and a checkpoint \
+             to {out}; continue with `vi3nr fit … --resume {out}`",
+            m["steps"]
+        );
+        return Ok(ExitCode::from(Stop::exit_code(code)));
+    }
+    Ok(match &summary.diverged {
         Some(reason) => {
-            eprintln!("error: {reason} (written to {})", args.out.display());
+            eprintln!("error: {reason} (written to {out})");
             ExitCode::from(1)
         }
         None => ExitCode::SUCCESS,

@@ -22,7 +22,7 @@
 use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{FUSED_MAX_WIDTH, act_code};
 use crate::mlp::{Mlp, Slot};
-use crate::train::{Adam, Backend, Batch, TrainError};
+use crate::train::{Adam, Backend, Batch, TrainError, TrainState};
 use vi3nr_core::eval::fast::FastAct;
 
 /// Rows per weight-gradient chunk at least; partial sums are capped at this many floats.
@@ -549,5 +549,42 @@ impl<D: Device> Backend for CudaBackend<D> {
         }
         mlp.set_flat_parameters(&flat);
         mlp
+    }
+
+    fn state(&mut self) -> Result<TrainState, TrainError> {
+        let n = self.n_params;
+        let (mut params, mut m, mut v) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        download_f32(&self.dev, self.params, 0, &mut params)?;
+        download_f32(&self.dev, self.m, 0, &mut m)?;
+        download_f32(&self.dev, self.v, 0, &mut v)?;
+        // [t, β₁ᵗ, β₂ᵗ] (adam.ptx); the sampler is a function of the seed and t.
+        let mut counters = [0u32; 3];
+        self.dev.download(self.state, 0, &mut counters)?;
+        Ok(TrainState {
+            step: u64::from(counters[0]),
+            params,
+            m,
+            v,
+            beta_t: [f32::from_bits(counters[1]), f32::from_bits(counters[2])],
+            sampler: serde_json::json!({"kind": "cuda", "seed": self.seed}),
+        })
+    }
+
+    fn restore(&mut self, state: &TrainState) -> Result<(), TrainError> {
+        state.check(self.n_params)?;
+        if state.sampler != serde_json::json!({"kind": "cuda", "seed": self.seed}) {
+            return Err(TrainError("the checkpoint's sampler is not this CUDA run's".into()));
+        }
+        let t = u32::try_from(state.step).map_err(|_| {
+            TrainError(format!("step {}: too many for the CUDA backend", state.step))
+        })?;
+        upload_f32(&mut self.dev, self.params, 0, &state.params)?;
+        upload_f32(&mut self.dev, self.m, 0, &state.m)?;
+        upload_f32(&mut self.dev, self.v, 0, &state.v)?;
+        let counters = [t, state.beta_t[0].to_bits(), state.beta_t[1].to_bits()];
+        self.dev.upload(self.state, 0, &counters)?;
+        self.dev.upload(self.loss, 0, &[0])?;
+        self.loss_steps = 0;
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@
 //! buffer, using matrixmultiply's sgemm for the products. Chunk gradients are summed and one
 //! Adam update follows. Workspaces are allocated once and reused every step.
 
-use super::{Adam, Backend, Batch, TrainError};
+use super::{Adam, Backend, Batch, TrainError, TrainState};
 use crate::gemm::{matmul, matmul_at_b_acc};
 use crate::mlp::{Mlp, Slot};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -39,6 +39,8 @@ pub struct CpuBackend {
     v: Vec<f32>,
     /// β₁ᵗ and β₂ᵗ, advanced by one multiplication per step (as the CUDA backend does).
     beta_t: (f32, f32),
+    /// Steps taken.
+    steps: u64,
     adam: Adam,
     /// Sum and count of step losses since [`Backend::take_loss`].
     loss_sum: f64,
@@ -75,6 +77,7 @@ impl CpuBackend {
             m: vec![0.0; n],
             v: vec![0.0; n],
             beta_t: (1.0, 1.0),
+            steps: 0,
             adam,
             loss_sum: 0.0,
             loss_steps: 0,
@@ -257,6 +260,7 @@ impl Backend for CpuBackend {
         }
         self.loss_sum += loss / total as f64;
         self.loss_steps += 1;
+        self.steps += 1;
         Ok(())
     }
 
@@ -298,5 +302,31 @@ impl Backend for CpuBackend {
         let mut mlp = self.template.clone();
         mlp.set_flat_parameters(&self.params);
         mlp
+    }
+
+    fn state(&mut self) -> Result<TrainState, TrainError> {
+        let sampler = serde_json::to_value(&self.rng)
+            .map_err(|e| TrainError(format!("cannot record the sampler: {e}")))?;
+        Ok(TrainState {
+            step: self.steps,
+            params: self.params.clone(),
+            m: self.m.clone(),
+            v: self.v.clone(),
+            beta_t: [self.beta_t.0, self.beta_t.1],
+            sampler,
+        })
+    }
+
+    fn restore(&mut self, state: &TrainState) -> Result<(), TrainError> {
+        state.check(self.params.len())?;
+        self.rng = serde_json::from_value(state.sampler.clone())
+            .map_err(|e| TrainError(format!("the checkpoint's sampler is not the CPU's: {e}")))?;
+        self.params.clone_from(&state.params);
+        self.m.clone_from(&state.m);
+        self.v.clone_from(&state.v);
+        self.beta_t = (state.beta_t[0], state.beta_t[1]);
+        self.steps = state.step;
+        (self.loss_sum, self.loss_steps) = (0.0, 0);
+        Ok(())
     }
 }
