@@ -1,16 +1,16 @@
-//! The CUDA backend: hand-written PTX kernels (`kernels/*.ptx`) driven through cudarc, and a
-//! PTX interpreter ([`emu`]) that runs the same kernels on the CPU for checking.
+//! The CUDA backend: hand-written PTX kernels (`kernels/*.ptx`) driven through cudarc, or run
+//! on the CPU for checking by the PTX interpreter of the [`ptx_emu`] crate.
 //!
-//! - [`kernels`]: the module table, activation codes, the sampler's hash;
+//! - [`kernels`]: the module table, one typed argument struct per kernel that builds its
+//!   launch, activation codes, the sampler's hash;
 //! - [`device`]: the [`Device`] trait the backend drives;
 //! - [`driver`]: a GPU through cudarc (the only module calling the driver);
-//! - [`emulated`]: the kernels on the interpreter;
+//! - [`emulated`]: the kernels on the interpreter ([`Emulated`]);
 //! - [`backend`]: [`CudaBackend`], the trainer's `Backend` on any device.
 
 pub mod backend;
 pub mod device;
 pub mod driver;
-pub mod emu;
 pub mod emulated;
 pub mod kernels;
 

@@ -19,8 +19,11 @@
 //!   chunks + `weight_grad_reduce`) and the gradient into the layer below (`gemm_tiled`, the
 //!   activation derivative in the epilogue).
 
-use super::device::{Arg, DevBuf, Device, Launch, download_f32, upload_f32};
-use super::kernels::{FUSED_MAX_WIDTH, act_code};
+use super::device::{DevBuf, Device, Launch, download_f32, upload_f32};
+use super::kernels::{
+    AdamBegin, AdamUpdate, FUSED_MAX_WIDTH, Gather, GemmTiled, LossReduce, MlpBackwardFused,
+    MlpForwardFused, MseGrad, WeightGradReduce, act_code,
+};
 use crate::mlp::{Mlp, Slot};
 use crate::train::{Adam, Backend, Batch, TrainError, TrainState};
 use vi3nr_core::eval::fast::FastAct;
@@ -209,24 +212,20 @@ impl<D: Device> CudaBackend<D> {
         let last = self.layers.len() - 1;
         if self.fused {
             let [acts, ders, _] = self.work.tables.unwrap();
-            out.push(Launch {
-                kernel: "mlp_forward_fused",
-                grid: [rows.div_ceil(32) as u32, 1, 1],
-                block: [256, 1, 1],
-                args: vec![
-                    self.params.arg(),
-                    self.layout.arg(),
-                    Arg::U32(self.layers.len() as u32),
-                    x.arg(),
-                    Arg::U32(rows as u32),
-                    acts.arg(),
-                    ders.arg(),
-                    Arg::U32(if train { 2 } else { 1 }),
-                    Arg::U32(code),
-                    Arg::F32(p0),
-                    Arg::F32(p1),
-                ],
-            });
+            let launch = MlpForwardFused {
+                params: self.params.ptr(),
+                layout: self.layout.ptr(),
+                l: self.layers.len() as u32,
+                x: x.ptr(),
+                rows: rows as u32,
+                acts: acts.ptr(),
+                ders: ders.ptr(),
+                mode: if train { 2 } else { 1 },
+                code,
+                p0,
+                p1,
+            };
+            out.push(launch.launch());
             return;
         }
         for (i, l) in self.layers.iter().enumerate() {
@@ -239,15 +238,32 @@ impl<D: Device> CudaBackend<D> {
                 1
             };
             let ders = if i == last { self.work.acts[i] } else { self.work.ders[i] };
-            let (k, n) = (l.fan_in, l.fan_out);
-            out.push(gemm(
-                [rows, n, k],
-                (input, k, 1),
-                (self.params, l.w, 1, k, n, false),
-                (self.work.acts[i], n, 0, k),
-                (self.params.at(l.b), ders.arg(), mode),
-                self.act,
-            ));
+            let (k, n) = (l.fan_in as u32, l.fan_out as u32);
+            // Forward: A = X (sam = K, sak = 1), B = W (sbk = 1, sbn = K).
+            let product = GemmTiled {
+                a: input.ptr(),
+                sam: k,
+                sak: 1,
+                b: self.params.ptr_at(l.w),
+                sbk: 1,
+                sbn: k,
+                m: rows as u32,
+                n,
+                k,
+                nb: n,
+                ones: 0,
+                kchunk: k,
+                c: self.work.acts[i].ptr(),
+                ldc: n,
+                zstride: 0,
+                bias: self.params.ptr_at(l.b),
+                d: ders.ptr(),
+                mode,
+                code,
+                p0,
+                p1,
+            };
+            out.push(product.launch());
         }
     }
 
@@ -255,54 +271,41 @@ impl<D: Device> CudaBackend<D> {
     fn step_launches(&self, batch: Batch, rows: usize) -> Vec<Launch> {
         let Adam { lr, beta1, beta2, eps } = self.adam;
         let w = &self.work;
-        let mut out = vec![Launch {
-            kernel: "adam_begin",
-            grid: [1, 1, 1],
-            block: [1, 1, 1],
-            args: vec![self.state.arg(), Arg::F32(beta1), Arg::F32(beta2)],
-        }];
+        let mut out = vec![AdamBegin { state: self.state.ptr(), beta1, beta2 }.launch()];
         let (x, y) = match batch {
             Batch::Full => (self.coords, self.values),
             Batch::Random(_) => {
                 let (bx, by) = (w.batch_x.unwrap(), w.batch_y.unwrap());
-                out.push(Launch {
-                    kernel: "gather",
-                    grid: [rows.div_ceil(256) as u32, 1, 1],
-                    block: [256, 1, 1],
-                    args: vec![
-                        self.coords.arg(),
-                        self.values.arg(),
-                        bx.arg(),
-                        by.arg(),
-                        self.state.arg(),
-                        Arg::U64(self.seed),
-                        Arg::U32(self.points as u32),
-                        Arg::U32(rows as u32),
-                        Arg::U32(self.in_dim as u32),
-                        Arg::U32(self.out_dim as u32),
-                    ],
-                });
+                let gather = Gather {
+                    coords: self.coords.ptr(),
+                    values: self.values.ptr(),
+                    bx: bx.ptr(),
+                    by: by.ptr(),
+                    state: self.state.ptr(),
+                    seed: self.seed,
+                    points: self.points as u32,
+                    rows: rows as u32,
+                    in_dim: self.in_dim as u32,
+                    out_dim: self.out_dim as u32,
+                };
+                out.push(gather.launch());
                 (bx, by)
             }
         };
         self.gradient(x, y, rows, &mut out);
-        out.push(Launch {
-            kernel: "adam_update",
-            grid: [self.n_params.div_ceil(256) as u32, 1, 1],
-            block: [256, 1, 1],
-            args: vec![
-                self.params.arg(),
-                self.grad.arg(),
-                self.m.arg(),
-                self.v.arg(),
-                self.state.arg(),
-                Arg::U32(self.n_params as u32),
-                Arg::F32(lr),
-                Arg::F32(beta1),
-                Arg::F32(beta2),
-                Arg::F32(eps),
-            ],
-        });
+        let update = AdamUpdate {
+            params: self.params.ptr(),
+            grad: self.grad.ptr(),
+            m: self.m.ptr(),
+            v: self.v.ptr(),
+            state: self.state.ptr(),
+            n: self.n_params as u32,
+            lr,
+            beta1,
+            beta2,
+            eps,
+        };
+        out.push(update.launch());
         out
     }
 
@@ -310,85 +313,106 @@ impl<D: Device> CudaBackend<D> {
     /// accumulator) and the gradient in `self.grad`: forward, loss, backward.
     fn gradient(&self, x: DevBuf, y: DevBuf, rows: usize, out: &mut Vec<Launch>) {
         let w = &self.work;
+        let (code, p0, p1) = self.act;
         self.forward(x, rows, true, out);
         let last = self.layers.len() - 1;
         let n = rows * self.out_dim;
         let blocks = n.div_ceil(256);
         let loss_partials = w.loss_partials.unwrap();
-        out.push(Launch {
-            kernel: "mse_grad",
-            grid: [blocks as u32, 1, 1],
-            block: [256, 1, 1],
-            args: vec![
-                w.acts[last].arg(),
-                y.arg(),
-                w.grads[last].arg(),
-                loss_partials.arg(),
-                Arg::U32(n as u32),
-                Arg::F32(2.0 / n as f32),
-            ],
-        });
-        out.push(Launch {
-            kernel: "loss_reduce",
-            grid: [1, 1, 1],
-            block: [256, 1, 1],
-            args: vec![
-                loss_partials.arg(),
-                Arg::U32(blocks as u32),
-                Arg::F32(1.0 / n as f32),
-                self.loss.arg(),
-            ],
-        });
+        let mse = MseGrad {
+            y: w.acts[last].ptr(),
+            t: y.ptr(),
+            g: w.grads[last].ptr(),
+            partial: loss_partials.ptr(),
+            n: n as u32,
+            scale: 2.0 / n as f32,
+        };
+        out.push(mse.launch());
+        let reduce = LossReduce {
+            partial: loss_partials.ptr(),
+            m: blocks as u32,
+            inv_n: 1.0 / n as f32,
+            acc: self.loss.ptr(),
+        };
+        out.push(reduce.launch());
         if self.fused {
             let [_, ders, grads] = w.tables.unwrap();
-            out.push(Launch {
-                kernel: "mlp_backward_fused",
-                grid: [rows.div_ceil(32) as u32, 1, 1],
-                block: [256, 1, 1],
-                args: vec![
-                    self.params.arg(),
-                    self.layout.arg(),
-                    Arg::U32(self.layers.len() as u32),
-                    Arg::U32(rows as u32),
-                    grads.arg(),
-                    ders.arg(),
-                ],
-            });
+            let backward = MlpBackwardFused {
+                params: self.params.ptr(),
+                layout: self.layout.ptr(),
+                l: self.layers.len() as u32,
+                rows: rows as u32,
+                grads: grads.ptr(),
+                ders: ders.ptr(),
+            };
+            out.push(backward.launch());
         }
         for (i, l) in self.layers.iter().enumerate().rev() {
             let input = if i == 0 { x } else { w.acts[i - 1] };
             let (splits, chunk) = chunks(rows, l);
             let partials = w.partials.unwrap();
-            let (k, n) = (l.fan_in, l.fan_out);
-            out.push(gemm(
-                [n, k + 1, rows],
-                (w.grads[i], 1, n),
-                (input, 0, k, 1, k, true),
-                (partials, k + 1, n * (k + 1), chunk),
-                (self.params.arg(), self.params.arg(), 4),
-                self.act,
-            ));
-            out.push(Launch {
-                kernel: "weight_grad_reduce",
-                grid: [(l.fan_out * (l.fan_in + 1)).div_ceil(256) as u32, 1, 1],
-                block: [256, 1, 1],
-                args: vec![
-                    partials.arg(),
-                    self.grad.at(l.w),
-                    Arg::U32(splits as u32),
-                    Arg::U32(l.fan_out as u32),
-                    Arg::U32(l.fan_in as u32),
-                ],
-            });
+            let (k, n) = (l.fan_in as u32, l.fan_out as u32);
+            // Weight gradient: A = G^T (sam = 1, sak = N), B = [X | 1] (sbk = K, sbn = 1,
+            // ones = 1), one partial sum per chunk of rows.
+            let product = GemmTiled {
+                a: w.grads[i].ptr(),
+                sam: 1,
+                sak: n,
+                b: input.ptr(),
+                sbk: k,
+                sbn: 1,
+                m: n,
+                n: k + 1,
+                k: rows as u32,
+                nb: k,
+                ones: 1,
+                kchunk: chunk as u32,
+                c: partials.ptr(),
+                ldc: k + 1,
+                zstride: n * (k + 1),
+                bias: self.params.ptr(),
+                d: self.params.ptr(),
+                mode: 4,
+                code,
+                p0,
+                p1,
+            };
+            out.push(product.launch());
+            let reduce = WeightGradReduce {
+                p: partials.ptr(),
+                grad: self.grad.ptr_at(l.w),
+                s: splits as u32,
+                n,
+                k,
+            };
+            out.push(reduce.launch());
             if i > 0 && !self.fused {
-                out.push(gemm(
-                    [rows, k, n],
-                    (w.grads[i], n, 1),
-                    (self.params, l.w, k, 1, k, false),
-                    (w.grads[i - 1], k, 0, n),
-                    (self.params.arg(), w.ders[i - 1].arg(), 3),
-                    self.act,
-                ));
+                // Gradient into the layer below: A = G (sam = N, sak = 1), B = W (sbk = K,
+                // sbn = 1), times f'(z) of the layer below.
+                let product = GemmTiled {
+                    a: w.grads[i].ptr(),
+                    sam: n,
+                    sak: 1,
+                    b: self.params.ptr_at(l.w),
+                    sbk: k,
+                    sbn: 1,
+                    m: rows as u32,
+                    n: k,
+                    k: n,
+                    nb: k,
+                    ones: 0,
+                    kchunk: n,
+                    c: w.grads[i - 1].ptr(),
+                    ldc: k,
+                    zstride: 0,
+                    bias: self.params.ptr(),
+                    d: w.ders[i - 1].ptr(),
+                    mode: 3,
+                    code,
+                    p0,
+                    p1,
+                };
+                out.push(product.launch());
             }
         }
     }
@@ -424,49 +448,6 @@ impl<D: Device> CudaBackend<D> {
 /// Whether the fused kernels take these layers (every width at most [`FUSED_MAX_WIDTH`]).
 fn fusable(layers: &[Slot]) -> bool {
     layers.iter().all(|l| l.fan_in.max(l.fan_out) <= FUSED_MAX_WIDTH)
-}
-
-/// A `gemm_tiled` launch (see gemm.ptx): `[M, N, K]`; A as (buffer, sam, sak); B as (buffer,
-/// word offset, sbk, sbn, nb, ones column); C as (buffer, ldc, zstride, k per chunk); then
-/// (bias, D, mode) and the activation.
-fn gemm(
-    [m, n, k]: [usize; 3],
-    (a, sam, sak): (DevBuf, usize, usize),
-    (b, b_off, sbk, sbn, nb, ones): (DevBuf, usize, usize, usize, usize, bool),
-    (c, ldc, zstride, kchunk): (DevBuf, usize, usize, usize),
-    (bias, d, mode): (Arg, Arg, u32),
-    (code, p0, p1): (u32, f32, f32),
-) -> Launch {
-    let u = |v: usize| Arg::U32(v as u32);
-    let kchunk = kchunk.max(1);
-    Launch {
-        kernel: "gemm_tiled",
-        grid: [m.div_ceil(64) as u32, n.div_ceil(64) as u32, k.div_ceil(kchunk).max(1) as u32],
-        block: [256, 1, 1],
-        args: vec![
-            a.arg(),
-            u(sam),
-            u(sak),
-            b.at(b_off),
-            u(sbk),
-            u(sbn),
-            u(m),
-            u(n),
-            u(k),
-            u(nb),
-            u(usize::from(ones)),
-            u(kchunk),
-            c.arg(),
-            u(ldc),
-            u(zstride),
-            bias,
-            d,
-            Arg::U32(mode),
-            Arg::U32(code),
-            Arg::F32(p0),
-            Arg::F32(p1),
-        ],
-    }
 }
 
 /// How `gemm_tiled` splits `rows` for layer `l`: (chunks, rows per chunk), chunks of

@@ -24,7 +24,21 @@ impl DevBuf {
     pub fn arg(self) -> Arg {
         self.at(0)
     }
+
+    /// The address of word `offset`, as a pointer field of a kernel's argument struct.
+    pub fn ptr_at(self, offset: usize) -> DevPtr {
+        DevPtr(self.addr + 4 * offset as u64)
+    }
+
+    /// The buffer's address, as a pointer field of a kernel's argument struct.
+    pub fn ptr(self) -> DevPtr {
+        self.ptr_at(0)
+    }
 }
+
+/// A device address passed to a kernel (`.param .u64`): a buffer's first word or one inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevPtr(pub u64);
 
 /// One kernel argument, in the order of the kernel's `.param` list.
 #[derive(Debug, Clone, Copy, PartialEq)]

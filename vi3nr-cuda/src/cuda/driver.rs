@@ -6,7 +6,7 @@
 //! tracking is switched off because the backend orders all work on that single stream.
 
 use super::device::{Arg, DevBuf, Device, Launch};
-use super::kernels::Module;
+use super::kernels::{Kernel, Module};
 use crate::train::TrainError;
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaGraph, CudaSlice, CudaStream, DevicePtr, LaunchConfig,
@@ -79,7 +79,7 @@ impl Driver {
             let module = ctx
                 .load_module(Ptx::from_src(m.source()))
                 .map_err(|e| err(&format!("loading {}", m.file()), e))?;
-            for &k in m.kernels() {
+            for k in m.kernels().map(Kernel::name) {
                 let f = module.load_function(k).map_err(|e| err(&format!("kernel {k}"), e))?;
                 functions.insert(k, f);
             }

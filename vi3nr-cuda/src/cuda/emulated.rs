@@ -1,8 +1,9 @@
-//! The kernels on the PTX interpreter ([`super::emu`]): the same backend code as on a GPU,
-//! executed on the CPU with bounds, race and barrier checks, for tests without a GPU.
+//! The kernels on the PTX interpreter (the [`ptx_emu`] crate): the same backend code as on a
+//! GPU, executed on the CPU with bounds, race and barrier checks, for tests without a GPU.
+
+use ptx_emu::{EmuError, Emulator, ParamValue};
 
 use super::device::{Arg, DevBuf, Device, Launch};
-use super::emu::{self, Emulator};
 use super::kernels::Module;
 use crate::train::TrainError;
 
@@ -33,7 +34,7 @@ impl Emulated {
     }
 }
 
-fn err(e: emu::EmuError) -> TrainError {
+fn err(e: EmuError) -> TrainError {
     TrainError(format!("PTX interpreter: {e}"))
 }
 
@@ -59,13 +60,13 @@ impl Device for Emulated {
     }
 
     fn launch(&mut self, launch: &Launch) -> Result<(), TrainError> {
-        let args: Vec<emu::Arg> = launch
+        let args: Vec<ParamValue> = launch
             .args
             .iter()
             .map(|a| match *a {
-                Arg::U32(x) => emu::Arg::U32(x),
-                Arg::U64(x) => emu::Arg::U64(x),
-                Arg::F32(x) => emu::Arg::F32(x),
+                Arg::U32(x) => ParamValue::U32(x),
+                Arg::U64(x) => ParamValue::U64(x),
+                Arg::F32(x) => ParamValue::F32(x),
             })
             .collect();
         let stats = self
@@ -82,4 +83,16 @@ impl Device for Emulated {
     }
 
     fn forget_graphs(&mut self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_loads_in_the_interpreter() {
+        for m in Module::ALL {
+            Emulator::new().load(&m.source()).unwrap_or_else(|e| panic!("{}: {e}", m.file()));
+        }
+    }
 }

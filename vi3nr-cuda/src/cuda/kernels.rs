@@ -1,6 +1,15 @@
 //! The PTX kernels (`vi3nr-cuda/kernels/*.ptx`), registered once: each [`Module`] is one
 //! `.ptx` file behind a common header, with `activation.ptx` linked in where the kernels call
-//! `act_fd`. The files' opening comments give each kernel's arguments and launch shape.
+//! `act_fd`; each [`Kernel`] names one `.entry` and its module. The files' opening comments give
+//! each kernel's arguments and launch shape, which the argument structs ([`GemmTiled`],
+//! [`AdamUpdate`], ...) follow: each builds its [`Launch`](super::device::Launch).
+
+mod args;
+
+pub use args::{
+    AdamBegin, AdamUpdate, Gather, GemmTiled, LossReduce, MlpBackwardFused, MlpForwardFused,
+    MseGrad, WeightGradReduce,
+};
 
 use vi3nr_core::eval::fast::FastAct;
 
@@ -10,6 +19,71 @@ pub const FUSED_MAX_WIDTH: usize = 64;
 /// PTX version and target every module is assembled for (sm_80 and newer JIT-compile it).
 const HEADER: &str = ".version 7.0\n.target sm_80\n.address_size 64\n";
 const ACTIVATION: &str = include_str!("../../kernels/activation.ptx");
+
+/// One kernel: an `.entry` of one [`Module`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// `gemm_tiled` ([`GemmTiled`]).
+    GemmTiled,
+    /// `weight_grad_reduce` ([`WeightGradReduce`]).
+    WeightGradReduce,
+    /// `mse_grad` ([`MseGrad`]).
+    MseGrad,
+    /// `loss_reduce` ([`LossReduce`]).
+    LossReduce,
+    /// `adam_begin` ([`AdamBegin`]).
+    AdamBegin,
+    /// `adam_update` ([`AdamUpdate`]).
+    AdamUpdate,
+    /// `gather` ([`Gather`]).
+    Gather,
+    /// `mlp_forward_fused` ([`MlpForwardFused`]).
+    MlpForwardFused,
+    /// `mlp_backward_fused` ([`MlpBackwardFused`]).
+    MlpBackwardFused,
+}
+
+impl Kernel {
+    /// Every kernel.
+    pub const ALL: [Kernel; 9] = [
+        Kernel::GemmTiled,
+        Kernel::WeightGradReduce,
+        Kernel::MseGrad,
+        Kernel::LossReduce,
+        Kernel::AdamBegin,
+        Kernel::AdamUpdate,
+        Kernel::Gather,
+        Kernel::MlpForwardFused,
+        Kernel::MlpBackwardFused,
+    ];
+
+    /// The `.entry` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::GemmTiled => "gemm_tiled",
+            Kernel::WeightGradReduce => "weight_grad_reduce",
+            Kernel::MseGrad => "mse_grad",
+            Kernel::LossReduce => "loss_reduce",
+            Kernel::AdamBegin => "adam_begin",
+            Kernel::AdamUpdate => "adam_update",
+            Kernel::Gather => "gather",
+            Kernel::MlpForwardFused => "mlp_forward_fused",
+            Kernel::MlpBackwardFused => "mlp_backward_fused",
+        }
+    }
+
+    /// The module that defines it.
+    pub fn module(self) -> Module {
+        match self {
+            Kernel::GemmTiled => Module::Gemm,
+            Kernel::WeightGradReduce => Module::WeightGrad,
+            Kernel::MseGrad | Kernel::LossReduce => Module::Loss,
+            Kernel::AdamBegin | Kernel::AdamUpdate => Module::Adam,
+            Kernel::Gather => Module::Sample,
+            Kernel::MlpForwardFused | Kernel::MlpBackwardFused => Module::MlpFused,
+        }
+    }
+}
 
 /// One PTX module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,16 +125,9 @@ impl Module {
         }
     }
 
-    /// The kernels (`.entry` names) it defines.
-    pub fn kernels(self) -> &'static [&'static str] {
-        match self {
-            Module::Gemm => &["gemm_tiled"],
-            Module::WeightGrad => &["weight_grad_reduce"],
-            Module::Loss => &["mse_grad", "loss_reduce"],
-            Module::Adam => &["adam_begin", "adam_update"],
-            Module::Sample => &["gather"],
-            Module::MlpFused => &["mlp_forward_fused", "mlp_backward_fused"],
-        }
+    /// The kernels it defines (those of [`Kernel::ALL`] whose [`Kernel::module`] it is).
+    pub fn kernels(self) -> impl Iterator<Item = Kernel> {
+        Kernel::ALL.into_iter().filter(move |k| k.module() == self)
     }
 
     fn body(self) -> &'static str {
@@ -120,10 +187,11 @@ mod tests {
         for m in Module::ALL {
             let src = m.source();
             assert!(src.starts_with(".version"), "{m:?}");
-            for k in m.kernels() {
+            for k in m.kernels().map(Kernel::name) {
                 assert!(src.contains(&format!(".entry {k}(")), "{k} missing from {}", m.file());
             }
         }
+        assert!(Module::ALL.iter().all(|m| m.kernels().next().is_some()));
     }
 
     #[test]

@@ -1,106 +1,18 @@
-//! A PTX interpreter: runs the project's hand-written kernels (`kernels/*.ptx`) on the CPU, so
-//! that the CUDA backend can be parity-tested without a GPU, and so that kernel bugs a GPU would
-//! hide or make intermittent become deterministic errors.
-//!
-//! # Execution model
-//! [`Emulator::load`] parses a module and decodes every instruction into an enum with register
-//! indices (registers hold `u64` bit patterns); [`Emulator::launch`] then runs the blocks one
-//! after another. Inside a block each thread runs until it reaches `bar.sync` / `barrier.sync`
-//! or exits, then the next thread; when every thread waits at the same barrier instruction the
-//! next phase starts. `.func` calls get a fresh register frame each. Release builds interpret
-//! about 200 million instructions per second on one core (measured on the 16×16-tiled layer product the backend used first).
-//!
-//! # What it checks
-//! - **Bounds**: each allocation lives at `(id + 1) << 32`, so any global access outside a live
-//!   allocation is [`EmuError::OutOfBounds`]; shared variables are separated by 128-byte guard
-//!   gaps, so running off one shared array is out of bounds too. Accesses must be aligned to
-//!   their width (vector width for `.v2`/`.v4`).
-//! - **Uninitialised shared memory**: shared memory starts poisoned; reading a byte no thread of
-//!   the block has written is [`EmuError::UninitializedShared`].
-//! - **Races** ([`EmuError::Race`], naming both threads, the word and both PTX lines): in shared
-//!   memory, a 4-byte word written by one thread and read or written by another within one
-//!   barrier phase; in global memory, a word written by one thread and read or written by
-//!   another anywhere in the same launch. Atomics (`atom`, `red`) are exempt.
-//! - **Barriers**: threads waiting at different barrier instructions
-//!   ([`EmuError::DivergentBarrier`]), and threads that exited while others wait at a barrier
-//!   ([`EmuError::ExitedAtBarrier`]: our kernels must keep every thread to the last barrier).
-//! - Runaway kernels stop at [`Emulator::set_instruction_limit`].
-//!
-//! # What it does not model
-//! Timing, warps (threads run one at a time between barriers, so `shfl`/`vote` are rejected),
-//! memory-ordering subtleties beyond the race rules, and the accuracy of approximate
-//! instructions: `sin.approx`, `ex2.approx`, `rcp.approx`, `tanh.approx` ... are computed with
-//! the correctly rounded (or libm) function, so a kernel that relies on a GPU approximation
-//! being good enough is NOT validated here. Directed rounding modifiers (`.rz`, `.rm`, `.rp`)
-//! on arithmetic compute as `.rn`; on `cvt` to integer they are honoured. Race tracking is per
-//! aligned 4-byte word, so threads writing different bytes of one word are reported.
-//!
-//! # Supported subset
-//! - Module: `.version`, `.target`, `.address_size`; `.entry` with `.param` scalars (and
-//!   `.reqntid` / `.maxntid`, checked at launch); `.func` with `.reg` parameters and several
-//!   return registers, `call` / `call.uni`, `ret`, `exit`; `.reg` declarations (`%r<32>`
-//!   ranges), `.shared` arrays at module or function scope and `.extern .shared` (dynamic);
-//!   `//` and `/* */` comments, labels, `{ }` scopes.
-//! - Operands: registers, `%tid`/`%ntid`/`%ctaid`/`%nctaid` `.x/.y/.z`, `%laneid`, `%warpid`,
-//!   integer (decimal, hex, octal, binary) and float (`0f`, `0d`, decimal) literals, shared
-//!   variables as addresses; `[reg+off]`, `[var+off]`, `[param]`; `{a, b, c, d}` vectors;
-//!   guards `@%p` / `@!%p` on any instruction.
-//! - Instructions: `mov`, `cvta` (identity), `ld.param`, `ld`/`st` `.global`/`.shared` (scalar,
-//!   `.v2`, `.v4`, every integer and float width, cache modifiers ignored); integer `add sub
-//!   mul.{lo,hi,wide} mad.{lo,hi,wide} div rem min max neg abs and or xor not shl shr popc clz
-//!   brev`; float (f32, f64) `add sub mul div fma mad min max neg abs rcp sqrt rsqrt ex2 lg2 sin
-//!   cos tanh copysign` with `.ftz` and `.sat`; `setp` (all comparisons, `.and/.or/.xor`
-//!   combining, `p|q` destinations), `selp`, `testp`, predicate logic; `cvt` between all
-//!   integer and float types (f16 included) with `.rni/.rzi/.rmi/.rpi` and `.sat`;
-//!   `atom`/`red` `.global`/`.shared` `add min max exch cas and or xor`; `bra`, `bar.sync`,
-//!   `barrier.sync`, `membar`/`fence` (no-ops).
-//!
-//! Anything else is a load-time [`EmuError::Parse`] naming the line ("unsupported instruction
-//! ...").
-
-mod error;
-mod exec;
-mod inst;
-mod memory;
-mod parse;
+//! [`Emulator`]: loaded programs, device memory, and the launch checks (grid and block limits,
+//! `.reqntid` / `.maxntid`, argument types) before a kernel runs.
 
 use std::collections::HashMap;
 
-pub use error::{Access, EmuError, Site};
-pub use inst::Space;
+use crate::error::EmuError;
+use crate::exec::KernelRun;
+use crate::inst::Ty;
+use crate::memory::Global;
+use crate::parse::Program;
+use crate::{LaunchStats, ParamValue};
 
-use exec::Launch;
-use inst::Ty;
-use memory::Global;
-use parse::Module;
-
-/// A kernel argument; pointers are [`Arg::U64`] device addresses.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Arg {
-    /// A `.u32` / `.s32` / `.b32` parameter.
-    U32(u32),
-    /// A `.u64` / `.s64` / `.b64` parameter (device pointers).
-    U64(u64),
-    /// A `.f32` parameter.
-    F32(f32),
-}
-
-/// What a launch executed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LaunchStats {
-    /// Interpreted instructions (predicated-off ones included).
-    pub instructions: u64,
-    /// Blocks run.
-    pub blocks: u64,
-    /// Threads run, over all blocks.
-    pub threads: u64,
-    /// Barrier phases completed, over all blocks.
-    pub barriers: u64,
-}
-
-/// The interpreter: loaded modules and device memory.
+/// The interpreter: loaded PTX modules, decoded, and device memory.
 pub struct Emulator {
-    modules: Vec<Module>,
+    programs: Vec<Program>,
     kernels: HashMap<String, (usize, u32)>,
     global: Global,
     limit: u64,
@@ -119,7 +31,7 @@ impl Emulator {
     /// An emulator with no modules and no memory.
     pub fn new() -> Self {
         Emulator {
-            modules: Vec::new(),
+            programs: Vec::new(),
             kernels: HashMap::new(),
             global: Global::default(),
             limit: DEFAULT_LIMIT,
@@ -129,8 +41,8 @@ impl Emulator {
     /// Parses a PTX module; its `.entry` kernels become launchable by name. Errors carry the
     /// line number and text.
     pub fn load(&mut self, ptx: &str) -> Result<(), EmuError> {
-        let m = parse::parse(ptx)?;
-        let idx = self.modules.len();
+        let m = crate::parse::parse(ptx)?;
+        let idx = self.programs.len();
         for (i, f) in m.funcs.iter().enumerate() {
             if f.entry && self.kernels.contains_key(&f.name) {
                 return Err(EmuError::Launch {
@@ -142,7 +54,7 @@ impl Emulator {
                 self.kernels.insert(f.name.clone(), (idx, i as u32));
             }
         }
-        self.modules.push(m);
+        self.programs.push(m);
         Ok(())
     }
 
@@ -188,12 +100,12 @@ impl Emulator {
         grid: [u32; 3],
         block: [u32; 3],
         shared_dyn_bytes: u32,
-        args: &[Arg],
+        args: &[ParamValue],
     ) -> Result<LaunchStats, EmuError> {
         let &(mi, fi) =
             self.kernels.get(kernel).ok_or_else(|| EmuError::UnknownKernel(kernel.into()))?;
-        let module = &self.modules[mi];
-        let f = &module.funcs[fi as usize];
+        let program = &self.programs[mi];
+        let f = &program.funcs[fi as usize];
         let bad = |msg: String| EmuError::Launch { kernel: kernel.into(), msg };
         let threads = u64::from(block[0]) * u64::from(block[1]) * u64::from(block[2]);
         if grid.contains(&0) || block.contains(&0) {
@@ -227,9 +139,9 @@ impl Emulator {
         let mut params = vec![0u8; f.param_bytes as usize];
         for (a, p) in args.iter().zip(&f.entry_params) {
             let bytes: Vec<u8> = match (a, p.ty) {
-                (Arg::U32(x), Ty::U32 | Ty::S32 | Ty::B32) => x.to_le_bytes().into(),
-                (Arg::U64(x), Ty::U64 | Ty::S64 | Ty::B64) => x.to_le_bytes().into(),
-                (Arg::F32(x), Ty::F32) => x.to_le_bytes().into(),
+                (ParamValue::U32(x), Ty::U32 | Ty::S32 | Ty::B32) => x.to_le_bytes().into(),
+                (ParamValue::U64(x), Ty::U64 | Ty::S64 | Ty::B64) => x.to_le_bytes().into(),
+                (ParamValue::F32(x), Ty::F32) => x.to_le_bytes().into(),
                 _ => {
                     return Err(bad(format!(
                         "argument {a:?} for parameter `{}` ({:?})",
@@ -242,8 +154,8 @@ impl Emulator {
             }
             params[p.off as usize..][..bytes.len()].copy_from_slice(&bytes);
         }
-        let c = Launch {
-            module,
+        let c = KernelRun {
+            program,
             entry: fi,
             kernel,
             global: &mut self.global,
@@ -266,6 +178,7 @@ impl Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Access, Space};
 
     const HEAD: &str = ".version 7.0\n.target sm_80\n.address_size 64\n";
 
@@ -324,13 +237,23 @@ DONE:
         let a: Vec<f32> = (0..n).map(|i| i as f32).collect();
         let b: Vec<f32> = (0..n).map(|i| 0.5 * i as f32).collect();
         let (pa, pb, pc) = (f32s(&mut e, &a), f32s(&mut e, &b), e.alloc(4 * n));
-        let args = [Arg::U64(pa), Arg::U64(pb), Arg::U64(pc), Arg::U32(n as u32)];
+        let args = [
+            ParamValue::U64(pa),
+            ParamValue::U64(pb),
+            ParamValue::U64(pc),
+            ParamValue::U32(n as u32),
+        ];
         let s = e.launch("vadd", [3, 1, 1], [128, 1, 1], 0, &args).unwrap();
         assert_eq!(get(&e, pc, n), (0..n).map(|i| 1.5 * i as f32).collect::<Vec<_>>());
         assert_eq!(s.blocks, 3);
         assert!(s.instructions > 300 * 20, "{s:?}");
         // One element too many: the last thread reads past the allocation.
-        let args = [Arg::U64(pa), Arg::U64(pb), Arg::U64(pc), Arg::U32(n as u32 + 1)];
+        let args = [
+            ParamValue::U64(pa),
+            ParamValue::U64(pb),
+            ParamValue::U64(pc),
+            ParamValue::U32(n as u32 + 1),
+        ];
         let err = e.launch("vadd", [3, 1, 1], [128, 1, 1], 0, &args).unwrap_err();
         match &err {
             EmuError::OutOfBounds { site, space: Space::Global, addr, bytes: 4 } => {
@@ -345,7 +268,8 @@ DONE:
             "{err}"
         );
         // Argument checking.
-        let args = [Arg::U64(pa), Arg::U64(pb), Arg::U64(pc), Arg::F32(1.0)];
+        let args =
+            [ParamValue::U64(pa), ParamValue::U64(pb), ParamValue::U64(pc), ParamValue::F32(1.0)];
         assert!(matches!(e.launch("vadd", [1; 3], [1; 3], 0, &args), Err(EmuError::Launch { .. })));
         assert!(matches!(
             e.launch("nope", [1; 3], [1; 3], 0, &[]),
@@ -450,8 +374,8 @@ DONE:
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.25).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.5).collect();
         let (pa, pb, pc) = (f32s(&mut e, &a), f32s(&mut e, &b), e.alloc(4 * m * n));
-        let args = [pa, pb, pc].map(Arg::U64);
-        let args = [&args[..], &[m, n, k].map(|x| Arg::U32(x as u32))].concat();
+        let args = [pa, pb, pc].map(ParamValue::U64);
+        let args = [&args[..], &[m, n, k].map(|x| ParamValue::U32(x as u32))].concat();
         let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, 1];
         let s = e.launch("matmul", grid, [16, 16, 1], 0, &args)?;
         assert_eq!(s.barriers, 2 * k.div_ceil(16) as u64 * u64::from(grid[0] * grid[1]));
@@ -538,10 +462,10 @@ OUT:
             "    add.u32 %i, %i, s;\n    ld.shared.f32 %f, [%i];",
         );
         let mut e = emu(&src);
-        e.launch("k", [1; 3], [1; 3], 0, &[Arg::U32(1)]).unwrap();
-        let err = e.launch("k", [1; 3], [1; 3], 0, &[Arg::U32(2)]).unwrap_err();
+        e.launch("k", [1; 3], [1; 3], 0, &[ParamValue::U32(1)]).unwrap();
+        let err = e.launch("k", [1; 3], [1; 3], 0, &[ParamValue::U32(2)]).unwrap_err();
         assert!(matches!(err, EmuError::UninitializedShared { .. }), "{err}");
-        let err = e.launch("k", [1; 3], [1; 3], 0, &[Arg::U32(8)]).unwrap_err();
+        let err = e.launch("k", [1; 3], [1; 3], 0, &[ParamValue::U32(8)]).unwrap_err();
         assert!(matches!(err, EmuError::OutOfBounds { space: Space::Shared, .. }), "{err}");
     }
 
@@ -572,7 +496,9 @@ DONE:
 }";
         let mut e = emu(src);
         let p = e.alloc(4);
-        let err = e.launch("k", [1; 3], [8, 1, 1], 0, &[Arg::U64(p), Arg::U32(0)]).unwrap_err();
+        let err = e
+            .launch("k", [1; 3], [8, 1, 1], 0, &[ParamValue::U64(p), ParamValue::U32(0)])
+            .unwrap_err();
         match &err {
             EmuError::Race { space: Space::Global, addr, first, second } => {
                 assert_eq!(*addr, p);
@@ -580,9 +506,9 @@ DONE:
             }
             e => panic!("{e}"),
         }
-        e.launch("k", [1; 3], [8, 1, 1], 0, &[Arg::U64(p), Arg::U32(1)]).unwrap();
+        e.launch("k", [1; 3], [8, 1, 1], 0, &[ParamValue::U64(p), ParamValue::U32(1)]).unwrap();
         assert_eq!(get(&e, p, 1), [28.0]);
-        e.launch("k", [2, 1, 1], [8, 1, 1], 0, &[Arg::U64(p), Arg::U32(2)]).unwrap();
+        e.launch("k", [2, 1, 1], [8, 1, 1], 0, &[ParamValue::U64(p), ParamValue::U32(2)]).unwrap();
     }
 
     #[test]
@@ -624,10 +550,10 @@ LOOP:
         let src = src.replace("    .reg .s32 %i;", "    .reg .s32 %i;\n    .reg .pred %p_unused;");
         let mut e = emu(&src);
         let p = f32s(&mut e, &[0.0, 0.0, 2.0, -2.5, 9.0, 9.0, 9.0, 9.0]);
-        e.launch("k", [1; 3], [1; 3], 0, &[Arg::U64(p)]).unwrap();
+        e.launch("k", [1; 3], [1; 3], 0, &[ParamValue::U64(p)]).unwrap();
         assert_eq!(get(&e, p + 16, 4), [4.0, 6.0, 10.0, -2.0]);
         // Vector access alignment.
-        let err = e.launch("k", [1; 3], [1; 3], 0, &[Arg::U64(p + 4)]).unwrap_err();
+        let err = e.launch("k", [1; 3], [1; 3], 0, &[ParamValue::U64(p + 4)]).unwrap_err();
         assert!(matches!(err, EmuError::Misaligned { bytes: 16, .. }), "{err}");
     }
 
@@ -637,12 +563,5 @@ LOOP:
         e.set_instruction_limit(1000);
         let err = e.launch("k", [1; 3], [1; 3], 0, &[]).unwrap_err();
         assert!(matches!(err, EmuError::InstructionLimit { .. }), "{err}");
-    }
-
-    #[test]
-    fn project_kernels_load() {
-        for m in crate::cuda::kernels::Module::ALL {
-            Emulator::new().load(&m.source()).unwrap_or_else(|e| panic!("{}: {e}", m.file()));
-        }
     }
 }

@@ -87,6 +87,16 @@ pub(crate) fn sext(v: u64, bits: u32) -> i64 {
     if bits >= 64 { v as i64 } else { ((v << (64 - bits)) as i64) >> (64 - bits) }
 }
 
+/// An `f32` as IEEE half bits (a register value), rounded to nearest even.
+pub(crate) fn f16_bits(x: f32) -> u64 {
+    u64::from(half::f16::from_f32(x).to_bits())
+}
+
+/// The IEEE half in the low 16 bits of a register, as `f32` (exact).
+pub(crate) fn f16_value(v: u64) -> f32 {
+    half::f16::from_bits(v as u16).to_f32()
+}
+
 /// A special register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sreg {

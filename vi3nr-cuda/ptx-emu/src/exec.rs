@@ -2,15 +2,18 @@
 //! a barrier or exits, then the next thread; when all wait at the same barrier a new phase
 //! begins.
 
-use std::cmp::Ordering;
-use std::ops::{Add, Div, Mul, Neg, Sub};
+mod convert;
+mod float;
+mod integer;
 
-use super::error::{Access, EmuError, Site};
-use super::inst::{
-    AtomOp, BoolOp, Cmp, FOp, FUn, IntOp, IntUn, Op, Rnd, Space, Src, Sreg, Test, Ty, mask, sext,
-};
-use super::memory::{Fault, Global, Shared, mark};
-use super::parse::Module;
+use convert::cvt;
+use float::{f32get, fbin, fcmp, ffma, ftest, fun};
+use integer::{atomic, icmp, int, int_un};
+
+use crate::error::{Access, EmuError, Site};
+use crate::inst::{BoolOp, IntOp, Op, Space, Src, Sreg, Ty, f16_value, mask, sext};
+use crate::memory::{Fault, Global, Shared, mark};
+use crate::parse::Program;
 
 /// Nested calls allowed per thread.
 const MAX_DEPTH: usize = 64;
@@ -46,9 +49,9 @@ struct Thread {
     state: State,
 }
 
-/// One launch: the kernel, its memory and its shape.
-pub(crate) struct Launch<'m> {
-    pub module: &'m Module,
+/// One launch in progress: the kernel, its memory and its shape.
+pub(crate) struct KernelRun<'m> {
+    pub program: &'m Program,
     pub entry: u32,
     pub kernel: &'m str,
     pub global: &'m mut Global,
@@ -60,7 +63,7 @@ pub(crate) struct Launch<'m> {
 }
 
 struct Runner<'m> {
-    module: &'m Module,
+    program: &'m Program,
     kernel: &'m str,
     global: &'m mut Global,
     params: Vec<u8>,
@@ -74,16 +77,17 @@ struct Runner<'m> {
     limit: u64,
 }
 
-impl Launch<'_> {
+impl KernelRun<'_> {
     /// Runs every block to completion.
     pub fn run(self) -> Result<Counts, EmuError> {
-        let Launch { module, entry, kernel, global, params, grid, block, shared_dyn, limit } = self;
-        let mut template = module.shared_template.clone();
-        mark(&mut template, module.dyn_base as usize, shared_dyn as usize);
+        let KernelRun { program, entry, kernel, global, params, grid, block, shared_dyn, limit } =
+            self;
+        let mut template = program.shared_template.clone();
+        mark(&mut template, program.dyn_base as usize, shared_dyn as usize);
         global.epoch += 1;
         let nthreads = block.iter().product::<u32>();
         let mut r = Runner {
-            module,
+            program,
             kernel,
             global,
             params,
@@ -96,7 +100,7 @@ impl Launch<'_> {
             count: 0,
             limit,
         };
-        let nregs = module.funcs[entry as usize].nregs as usize;
+        let nregs = program.funcs[entry as usize].nregs as usize;
         let mut threads: Vec<Thread> = (0..nthreads)
             .map(|i| Thread {
                 regs: Vec::with_capacity(nregs),
@@ -307,10 +311,10 @@ impl Runner<'_> {
 
     /// Runs thread `t` until it waits at a barrier or exits.
     fn thread(&mut self, t: &mut Thread) -> Result<State, EmuError> {
-        let module = self.module;
+        let program = self.program;
         'frames: loop {
             let fr = *t.frames.last().unwrap();
-            let code = &module.funcs[fr.func as usize].code[..];
+            let code = &program.funcs[fr.func as usize].code[..];
             let base = fr.base as usize;
             let mut pc = fr.pc as usize;
             loop {
@@ -396,7 +400,7 @@ impl Runner<'_> {
                         let r = match ty {
                             Ty::F32 => fcmp(cmp, f32get(a, ftz), f32get(b, ftz)),
                             Ty::F64 => fcmp(cmp, f64::from_bits(a), f64::from_bits(b)),
-                            Ty::F16 => fcmp(cmp, f16_to_f32(a as u16), f16_to_f32(b as u16)),
+                            Ty::F16 => fcmp(cmp, f16_value(a), f16_value(b)),
                             _ => icmp(cmp, ty, a, b),
                         };
                         let (mut p, mut q) = (r, !r);
@@ -513,7 +517,7 @@ impl Runner<'_> {
                         if t.frames.len() >= MAX_DEPTH {
                             return Err(EmuError::CallDepth(self.site(t.tid, ins.line)));
                         }
-                        let callee = &module.funcs[c.func as usize];
+                        let callee = &program.funcs[c.func as usize];
                         let nb = t.regs.len();
                         t.regs.resize(nb + callee.nregs as usize, 0);
                         for (&a, &p) in c.args.iter().zip(&callee.params) {
@@ -531,11 +535,11 @@ impl Runner<'_> {
                         let done = t.frames.pop().unwrap();
                         let caller = *t.frames.last().unwrap();
                         let Op::Call(ref c) =
-                            module.funcs[caller.func as usize].code[caller.pc as usize - 1].op
+                            program.funcs[caller.func as usize].code[caller.pc as usize - 1].op
                         else {
                             unreachable!("a frame returns to a call");
                         };
-                        let callee = &module.funcs[done.func as usize];
+                        let callee = &program.funcs[done.func as usize];
                         for (&d, &r) in c.rets.iter().zip(&callee.rets) {
                             t.regs[caller.base as usize + d as usize] =
                                 t.regs[done.base as usize + r as usize];
@@ -548,486 +552,5 @@ impl Runner<'_> {
                 }
             }
         }
-    }
-}
-
-/// Two-operand integer arithmetic at the width and signedness of `ty`.
-fn int(op: IntOp, ty: Ty, a: u64, b: u64) -> u64 {
-    let bits = ty.bits();
-    let m = mask(bits);
-    let signed = ty.signed();
-    let (sa, sb) = (sext(a, bits), sext(b, bits));
-    let (ua, ub) = (a & m, b & m);
-    let r = match op {
-        IntOp::Add => a.wrapping_add(b),
-        IntOp::Sub => a.wrapping_sub(b),
-        IntOp::MulLo => a.wrapping_mul(b),
-        IntOp::MulHi => {
-            if signed {
-                ((i128::from(sa) * i128::from(sb)) >> bits) as u64
-            } else {
-                ((u128::from(ua) * u128::from(ub)) >> bits) as u64
-            }
-        }
-        IntOp::Div if ub == 0 => m,
-        IntOp::Div if signed => sa.wrapping_div(sb) as u64,
-        IntOp::Div => ua / ub,
-        IntOp::Rem if ub == 0 => a,
-        IntOp::Rem if signed => sa.wrapping_rem(sb) as u64,
-        IntOp::Rem => ua % ub,
-        IntOp::Min if signed => sa.min(sb) as u64,
-        IntOp::Min => ua.min(ub),
-        IntOp::Max if signed => sa.max(sb) as u64,
-        IntOp::Max => ua.max(ub),
-        IntOp::And => a & b,
-        IntOp::Or => a | b,
-        IntOp::Xor => a ^ b,
-        IntOp::Shl => {
-            let s = b as u32;
-            if s >= bits { 0 } else { a << s }
-        }
-        IntOp::Shr => {
-            let s = b as u32;
-            if signed {
-                (sa >> s.min(63)) as u64
-            } else if s >= bits {
-                0
-            } else {
-                ua >> s
-            }
-        }
-    };
-    r & m
-}
-
-fn int_un(op: IntUn, ty: Ty, a: u64) -> u64 {
-    let bits = ty.bits();
-    let m = mask(bits);
-    let r = match op {
-        IntUn::Neg => a.wrapping_neg(),
-        IntUn::Abs => sext(a, bits).wrapping_abs() as u64,
-        IntUn::Not => !a,
-        IntUn::Popc => return u64::from((a & m).count_ones()),
-        IntUn::Clz => return u64::from((a & m).leading_zeros() - (64 - bits)),
-        IntUn::Brev => (a & m).reverse_bits() >> (64 - bits),
-    };
-    r & m
-}
-
-fn icmp(cmp: Cmp, ty: Ty, a: u64, b: u64) -> bool {
-    let o = if ty.signed() {
-        sext(a, ty.bits()).cmp(&sext(b, ty.bits()))
-    } else {
-        let m = mask(ty.bits());
-        (a & m).cmp(&(b & m))
-    };
-    match cmp {
-        Cmp::Eq | Cmp::Equ => o == Ordering::Equal,
-        Cmp::Ne | Cmp::Neu => o != Ordering::Equal,
-        Cmp::Lt | Cmp::Ltu => o == Ordering::Less,
-        Cmp::Le | Cmp::Leu => o != Ordering::Greater,
-        Cmp::Gt | Cmp::Gtu => o == Ordering::Greater,
-        Cmp::Ge | Cmp::Geu => o != Ordering::Less,
-        Cmp::Num => true,
-        Cmp::Nan => false,
-    }
-}
-
-/// The float operations the interpreter needs, for `f32` and `f64`.
-trait Fp:
-    Copy
-    + PartialOrd
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
-{
-    const ZERO: Self;
-    const ONE: Self;
-    fn from_reg(v: u64) -> Self;
-    fn to_reg(self) -> u64;
-    fn is_subnormal(self) -> bool;
-    fn is_nan(self) -> bool;
-    fn is_finite(self) -> bool;
-    fn is_infinite(self) -> bool;
-    fn is_normal(self) -> bool;
-    fn copysign(self, s: Self) -> Self;
-    fn abs(self) -> Self;
-    fn sqrt(self) -> Self;
-    fn exp2(self) -> Self;
-    fn log2(self) -> Self;
-    fn sin(self) -> Self;
-    fn cos(self) -> Self;
-    fn tanh(self) -> Self;
-    fn mul_add(self, b: Self, c: Self) -> Self;
-    fn min(self, b: Self) -> Self;
-    fn max(self, b: Self) -> Self;
-}
-
-macro_rules! fp_methods {
-    ($t:ty) => {
-        const ZERO: $t = 0.0;
-        const ONE: $t = 1.0;
-        fn is_subnormal(self) -> bool {
-            <$t>::is_subnormal(self)
-        }
-        fn is_nan(self) -> bool {
-            <$t>::is_nan(self)
-        }
-        fn is_finite(self) -> bool {
-            <$t>::is_finite(self)
-        }
-        fn is_infinite(self) -> bool {
-            <$t>::is_infinite(self)
-        }
-        fn is_normal(self) -> bool {
-            <$t>::is_normal(self)
-        }
-        fn copysign(self, s: $t) -> $t {
-            <$t>::copysign(self, s)
-        }
-        fn abs(self) -> $t {
-            <$t>::abs(self)
-        }
-        fn sqrt(self) -> $t {
-            <$t>::sqrt(self)
-        }
-        fn exp2(self) -> $t {
-            <$t>::exp2(self)
-        }
-        fn log2(self) -> $t {
-            <$t>::log2(self)
-        }
-        fn sin(self) -> $t {
-            <$t>::sin(self)
-        }
-        fn cos(self) -> $t {
-            <$t>::cos(self)
-        }
-        fn tanh(self) -> $t {
-            <$t>::tanh(self)
-        }
-        fn mul_add(self, b: $t, c: $t) -> $t {
-            <$t>::mul_add(self, b, c)
-        }
-        fn min(self, b: $t) -> $t {
-            <$t>::min(self, b)
-        }
-        fn max(self, b: $t) -> $t {
-            <$t>::max(self, b)
-        }
-    };
-}
-
-impl Fp for f32 {
-    fp_methods!(f32);
-    fn from_reg(v: u64) -> f32 {
-        f32::from_bits(v as u32)
-    }
-    fn to_reg(self) -> u64 {
-        u64::from(self.to_bits())
-    }
-}
-
-impl Fp for f64 {
-    fp_methods!(f64);
-    fn from_reg(v: u64) -> f64 {
-        f64::from_bits(v)
-    }
-    fn to_reg(self) -> u64 {
-        self.to_bits()
-    }
-}
-
-#[inline]
-fn flush<F: Fp>(x: F, ftz: bool) -> F {
-    if ftz && x.is_subnormal() { F::ZERO.copysign(x) } else { x }
-}
-
-#[inline]
-fn get<F: Fp>(v: u64, ftz: bool) -> F {
-    flush(F::from_reg(v), ftz)
-}
-
-fn f32get(v: u64, ftz: bool) -> f32 {
-    get(v, ftz)
-}
-
-#[inline]
-fn fin<F: Fp>(x: F, ftz: bool, sat: bool) -> u64 {
-    let x = flush(x, ftz);
-    let x = if !sat {
-        x
-    } else if x.is_nan() || x < F::ZERO {
-        F::ZERO
-    } else if x > F::ONE {
-        F::ONE
-    } else {
-        x
-    };
-    x.to_reg()
-}
-
-#[inline]
-fn fbin<F: Fp>(op: FOp, a: u64, b: u64, ftz: bool, sat: bool) -> u64 {
-    let (a, b) = (get::<F>(a, ftz), get::<F>(b, ftz));
-    let r = match op {
-        FOp::Add => a + b,
-        FOp::Sub => a - b,
-        FOp::Mul => a * b,
-        FOp::Div => a / b,
-        FOp::Min => a.min(b),
-        FOp::Max => a.max(b),
-        FOp::Copysign => b.copysign(a),
-    };
-    fin(r, ftz, sat)
-}
-
-#[inline]
-fn fun<F: Fp>(op: FUn, a: u64, ftz: bool, sat: bool) -> u64 {
-    let a = get::<F>(a, ftz);
-    let r = match op {
-        FUn::Neg => -a,
-        FUn::Abs => a.abs(),
-        FUn::Rcp => F::ONE / a,
-        FUn::Sqrt => a.sqrt(),
-        FUn::Rsqrt => F::ONE / a.sqrt(),
-        FUn::Ex2 => a.exp2(),
-        FUn::Lg2 => a.log2(),
-        FUn::Sin => a.sin(),
-        FUn::Cos => a.cos(),
-        FUn::Tanh => a.tanh(),
-    };
-    fin(r, ftz, sat)
-}
-
-#[inline]
-fn ffma<F: Fp>(a: u64, b: u64, c: u64, ftz: bool, sat: bool) -> u64 {
-    let r = get::<F>(a, ftz).mul_add(get(b, ftz), get(c, ftz));
-    fin(r, ftz, sat)
-}
-
-fn fcmp<F: Fp>(cmp: Cmp, a: F, b: F) -> bool {
-    let nan = a.is_nan() || b.is_nan();
-    match cmp {
-        Cmp::Eq => a == b,
-        Cmp::Ne => !nan && a != b,
-        Cmp::Lt => a < b,
-        Cmp::Le => a <= b,
-        Cmp::Gt => a > b,
-        Cmp::Ge => a >= b,
-        Cmp::Equ => nan || a == b,
-        Cmp::Neu => a != b,
-        Cmp::Ltu => nan || a < b,
-        Cmp::Leu => nan || a <= b,
-        Cmp::Gtu => nan || a > b,
-        Cmp::Geu => nan || a >= b,
-        Cmp::Num => !nan,
-        Cmp::Nan => nan,
-    }
-}
-
-fn ftest<F: Fp>(test: Test, x: F) -> bool {
-    match test {
-        Test::Finite => x.is_finite(),
-        Test::Infinite => x.is_infinite(),
-        Test::Number => !x.is_nan(),
-        Test::NotANumber => x.is_nan(),
-        Test::Normal => x.is_normal(),
-        Test::Subnormal => x.is_subnormal(),
-    }
-}
-
-/// A float register of type `ty` as `f64`.
-fn as_f64(ty: Ty, v: u64, ftz: bool) -> f64 {
-    match ty {
-        Ty::F64 => f64::from_bits(v),
-        Ty::F16 => f64::from(f16_to_f32(v as u16)),
-        _ => f64::from(f32get(v, ftz)),
-    }
-}
-
-/// The integer range of `ty`.
-fn range(ty: Ty) -> (i128, i128) {
-    let bits = ty.bits();
-    if ty.signed() {
-        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    } else {
-        (0, (1i128 << bits) - 1)
-    }
-}
-
-fn cvt(dt: Ty, st: Ty, rnd: Rnd, ftz: bool, sat: bool, a: u64) -> u64 {
-    let round = |x: f64| match rnd {
-        Rnd::Rni => x.round_ties_even(),
-        Rnd::Rzi => x.trunc(),
-        Rnd::Rmi => x.floor(),
-        Rnd::Rpi => x.ceil(),
-        _ => x,
-    };
-    match (dt.float(), st.float()) {
-        (false, false) => {
-            let v = if st.signed() {
-                i128::from(sext(a, st.bits()))
-            } else {
-                i128::from(a & mask(st.bits()))
-            };
-            let v = if sat {
-                let (lo, hi) = range(dt);
-                v.clamp(lo, hi)
-            } else {
-                v
-            };
-            (v as u64) & mask(dt.bits())
-        }
-        (true, false) => {
-            let (s, u) = (sext(a, st.bits()), a & mask(st.bits()));
-            match dt {
-                Ty::F64 => (if st.signed() { s as f64 } else { u as f64 }).to_bits(),
-                Ty::F32 => fin(if st.signed() { s as f32 } else { u as f32 }, ftz, sat),
-                _ => u64::from(f32_to_f16(if st.signed() { s as f32 } else { u as f32 })),
-            }
-        }
-        (false, true) => {
-            let x = as_f64(st, a, ftz);
-            // PTX rounds float-to-integer conversions toward zero unless told otherwise.
-            let x = match rnd {
-                Rnd::Rni | Rnd::Rmi | Rnd::Rpi => round(x),
-                _ => x.trunc(),
-            };
-            if x.is_nan() {
-                return 0;
-            }
-            let (lo, hi) = range(dt);
-            let v = if x <= lo as f64 {
-                lo
-            } else if x >= hi as f64 {
-                hi
-            } else {
-                x as i128
-            };
-            (v as u64) & mask(dt.bits())
-        }
-        (true, true) => {
-            let x = round(as_f64(st, a, ftz));
-            match dt {
-                Ty::F64 => x.to_bits(),
-                Ty::F32 => fin(x as f32, ftz, sat),
-                _ => u64::from(f32_to_f16(x as f32)),
-            }
-        }
-    }
-}
-
-fn atomic(op: AtomOp, ty: Ty, old: u64, b: u64, c: u64) -> u64 {
-    let m = mask(ty.bits());
-    match (op, ty) {
-        (AtomOp::Add, Ty::F32) => (f32::from_reg(old) + f32::from_reg(b)).to_reg(),
-        (AtomOp::Add, Ty::F64) => (f64::from_bits(old) + f64::from_bits(b)).to_bits(),
-        (AtomOp::Min, Ty::F32) => f32::from_reg(old).min(f32::from_reg(b)).to_reg(),
-        (AtomOp::Max, Ty::F32) => f32::from_reg(old).max(f32::from_reg(b)).to_reg(),
-        (AtomOp::Add, _) => old.wrapping_add(b) & m,
-        (AtomOp::Min, _) => int(IntOp::Min, ty, old, b),
-        (AtomOp::Max, _) => int(IntOp::Max, ty, old, b),
-        (AtomOp::Exch, _) => b,
-        (AtomOp::Cas, _) => {
-            if old & m == b & m {
-                c & m
-            } else {
-                old
-            }
-        }
-        (AtomOp::And, _) => old & b,
-        (AtomOp::Or, _) => old | b,
-        (AtomOp::Xor, _) => old ^ b,
-    }
-}
-
-/// `f32` to IEEE half bits, rounding to nearest even.
-pub(crate) fn f32_to_f16(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    let (half, rem, mid) = if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        (m >> shift, m & ((1 << shift) - 1), 1 << (shift - 1))
-    } else {
-        (((e as u32) << 10) | (man >> 13), man & 0x1fff, 0x1000)
-    };
-    let r = if rem > mid || (rem == mid && half & 1 == 1) { half + 1 } else { half };
-    sign | r as u16
-}
-
-/// IEEE half bits to `f32` (exact).
-pub(crate) fn f16_to_f32(h: u16) -> f32 {
-    let neg = h & 0x8000 != 0;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let man = u32::from(h & 0x3ff);
-    let v = match exp {
-        0 => man as f32 * (-24f32).exp2(),
-        0x1f => f32::from_bits(0x7f80_0000 | (man << 13)),
-        _ => f32::from_bits(((exp + 112) << 23) | (man << 13)),
-    };
-    if neg { -v } else { v }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integer_edges() {
-        assert_eq!(int(IntOp::Shr, Ty::S32, 0x8000_0000, 4), 0xF800_0000);
-        assert_eq!(int(IntOp::Shr, Ty::U32, 0x8000_0000, 40), 0);
-        assert_eq!(int(IntOp::Div, Ty::S32, (-7i32) as u32 as u64, 2), (-3i32) as u32 as u64);
-        assert_eq!(int(IntOp::MulHi, Ty::U32, 0xFFFF_FFFF, 2), 1);
-        assert_eq!(int(IntOp::Min, Ty::S32, 0xFFFF_FFFF, 1), 0xFFFF_FFFF);
-        assert_eq!(int_un(IntUn::Clz, Ty::B32, 1), 31);
-        assert_eq!(int_un(IntUn::Brev, Ty::B32, 1), 0x8000_0000);
-    }
-
-    #[test]
-    fn conversions() {
-        let f = |x: f32| u64::from(x.to_bits());
-        assert_eq!(cvt(Ty::S32, Ty::F32, Rnd::Rni, false, false, f(2.5)), 2);
-        assert_eq!(cvt(Ty::S32, Ty::F32, Rnd::Rmi, false, false, f(-2.5)), (-3i32) as u32 as u64);
-        assert_eq!(cvt(Ty::U32, Ty::F32, Rnd::Rzi, false, false, f(-5.0)), 0);
-        assert_eq!(cvt(Ty::S32, Ty::F32, Rnd::Rzi, false, false, f(f32::NAN)), 0);
-        assert_eq!(cvt(Ty::S32, Ty::F32, Rnd::Rzi, false, false, f(1e20)), 0x7FFF_FFFF);
-        assert_eq!(cvt(Ty::S64, Ty::S32, Rnd::None, false, false, 0xFFFF_FFFF), u64::MAX);
-        assert_eq!(cvt(Ty::U8, Ty::S32, Rnd::None, false, true, 300), 255);
-        assert_eq!(cvt(Ty::F32, Ty::F32, Rnd::Rni, false, false, f(2.5)), f(2.0));
-        assert_eq!(cvt(Ty::F32, Ty::U32, Rnd::Rn, false, false, 7), f(7.0));
-        for x in [0.0f32, 1.0, -2.5, 65504.0, 6.1e-5, 5.96e-8, 1e-3] {
-            let h = f32_to_f16(x);
-            assert!((f16_to_f32(h) - x).abs() <= x.abs() * 1e-3 + 6e-8, "{x} -> {h:#x}");
-        }
-        assert_eq!(f32_to_f16(1.0), 0x3c00);
-        assert_eq!(f32_to_f16(1e6), 0x7c00);
-    }
-
-    #[test]
-    fn float_modifiers() {
-        let f = |x: f32| u64::from(x.to_bits());
-        let tiny = f(f32::MIN_POSITIVE / 4.0);
-        assert_eq!(fbin::<f32>(FOp::Add, tiny, f(0.0), true, false), f(0.0));
-        assert_eq!(fbin::<f32>(FOp::Add, tiny, f(0.0), false, false), tiny);
-        assert_eq!(fbin::<f32>(FOp::Mul, f(3.0), f(2.0), false, true), f(1.0));
-        assert_eq!(fun::<f32>(FUn::Neg, f(f32::NAN), false, true), f(0.0));
-        assert_eq!(fbin::<f32>(FOp::Copysign, f(-1.0), f(2.0), false, false), f(-2.0));
-        assert!(fcmp(Cmp::Neu, f32::NAN, 1.0) && !fcmp(Cmp::Ne, f32::NAN, 1.0));
     }
 }
