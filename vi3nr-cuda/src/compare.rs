@@ -100,6 +100,15 @@ fn from(
     })
 }
 
+/// Checks the format's limits and the memory of the comparison's largest stage (the search's
+/// trials) before any run.
+pub fn check(signal: &Signal, config: &Training) -> Result<(), String> {
+    let widths = config.widths(signal.in_dim(), signal.out_dim());
+    let rows = Batch::for_signal(config.batch, signal.len()).rows(signal.len());
+    let trials = crate::search::FIRST_MULTIPLES.len();
+    crate::limits::check_fit(&widths, signal.in_dim(), signal.len(), rows, trials)
+}
+
 /// Fits `signal` once per run, calling `on_row` after each. Per activation, after the fixed
 /// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`: the final fit starts from the
 /// search's winner and runs [`Search::reused_steps`](crate::search::Search::reused_steps)
@@ -112,6 +121,7 @@ pub fn run(
     config: &Training,
     on_row: &mut dyn FnMut(&CompareRow),
 ) -> Result<Vec<CompareRow>, String> {
+    check(signal, config)?;
     let widths = config.widths(signal.in_dim(), signal.out_dim());
     let mut rows: Vec<CompareRow> = Vec::new();
     let mut emit = |row: CompareRow, rows: &mut Vec<CompareRow>| {

@@ -18,7 +18,7 @@ use vi3nr_core::init::InputStats;
 use vi3nr_core::model::NumberFormat;
 
 use crate::checkpoint::{self, Checkpoint, signal_sha256};
-use crate::limits::{self, Footprint};
+use crate::limits;
 use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
 use crate::search::{Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
@@ -282,19 +282,10 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     let training = &config.training;
     let widths = training.widths(first, signal.out_dim());
     // Limits before any work: the model format, then memory.
-    limits::check_network(&widths)?;
     let batch = Batch::for_signal(training.batch, signal.len());
-    let rows = match batch {
-        Batch::Full => signal.len(),
-        Batch::Random(n) => n,
-    };
+    let rows = batch.rows(signal.len());
     let trials = if config.search { crate::search::FIRST_MULTIPLES.len() } else { 1 };
-    let workers = rayon::current_num_threads();
-    let footprint =
-        Footprint::estimate(&widths, signal.in_dim(), signal.len(), rows, workers, trials);
-    if let Some(available) = limits::available_memory() {
-        footprint.check(available, "cpu")?;
-    }
+    limits::check_fit(&widths, signal.in_dim(), signal.len(), rows, trials)?;
     let sha = signal_sha256(&signal);
     let request = config.request(&widths);
     let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };

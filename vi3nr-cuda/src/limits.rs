@@ -38,6 +38,26 @@ pub fn check_network(widths: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
+/// Every check before a fit of `widths` on `points` points of `coord_dim` coordinates with
+/// `batch` rows per step and `trials` networks at once: the format's limits, then the memory
+/// of the CPU backend on all threads against what the system has (skipped where it cannot
+/// say).
+pub fn check_fit(
+    widths: &[usize],
+    coord_dim: usize,
+    points: usize,
+    batch: usize,
+    trials: usize,
+) -> Result<(), String> {
+    check_network(widths)?;
+    let workers = rayon::current_num_threads();
+    let footprint = Footprint::estimate(widths, coord_dim, points, batch, workers, trials);
+    match available_memory() {
+        Some(available) => footprint.check(available, "cpu"),
+        None => Ok(()),
+    }
+}
+
 /// What a fit will hold in memory at once, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Footprint {

@@ -425,10 +425,7 @@ pub fn search(
         .plan(widths, trial.act, input)
         .map_err(|e| e.to_string())?;
     let (base, anchor) = (plan.sigma_p, plan.first_sigma);
-    let fit_points = match Batch::for_signal(trial.batch, n) {
-        Batch::Full => n,
-        Batch::Random(k) => k,
-    };
+    let fit_points = Batch::for_signal(trial.batch, n).rows(n);
     let trial_batch = ((fit_points as f64 * TRIAL_BATCH_FRACTION).ceil() as usize).max(1);
     let held = n / HOLDOUT;
     let [first, second] = Schedule::stages(trial.steps, fit_points, trial_batch, held);

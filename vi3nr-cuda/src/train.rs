@@ -75,6 +75,14 @@ pub struct Adam {
 }
 
 impl Batch {
+    /// Rows per step for a signal of `points` points.
+    pub fn rows(self, points: usize) -> usize {
+        match self {
+            Batch::Full => points,
+            Batch::Random(n) => n,
+        }
+    }
+
     /// Largest signal trained with full batches when no batch size is given.
     pub const FULL_LIMIT: usize = 1 << 16;
 

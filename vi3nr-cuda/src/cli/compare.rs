@@ -48,6 +48,7 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
         None => Signal::bundled(),
     };
+    compare::check(&signal, &training)?;
     if !args.json {
         println!(
             "{}: hidden {:?}, {} steps, lr {}, seed {}",

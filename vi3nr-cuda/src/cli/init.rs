@@ -74,6 +74,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode, String> {
     if args.sigma_p == SigmaChoice::Search {
         return Err("--sigma-p search trains trial networks: use it with vi3nr fit".into());
     }
+    vi3nr_cuda::limits::check_network(&args.layers)?;
     let input = input_stats(args)?;
     let report = init_report::build(
         args.activation,
