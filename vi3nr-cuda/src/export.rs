@@ -3,9 +3,8 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
-use vi3nr_core::fixed;
 use vi3nr_core::init::{self, BiasScheme, InputStats, Plan, PlanSpec, SigmaP, SolveOptions};
-use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat, Weights};
+use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat};
 use vi3nr_core::{Act, Activation, Error};
 
 /// Bytes in 4-byte-aligned storage, as [`Model::parse`] requires.
@@ -246,28 +245,10 @@ impl Mlp {
         let mut widths = vec![model.layers[0].fan_in];
         let mut weights = Vec::new();
         let mut biases = Vec::new();
-        for (i, l) in model.layers.iter().enumerate() {
+        for l in &model.layers {
             widths.push(l.fan_out);
-            let in_frac =
-                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(model.layers[i - 1].act) };
-            let shift = fixed::acc_shift(model.format, l.fan_in);
-            // Real value of one accumulator unit for weight scale `s`.
-            let unit = |s: f32| (f64::from(s) * 2f64.powi(shift as i32 - in_frac as i32)) as f32;
-            let (w, b): (Vec<f32>, Vec<f32>) = match l.weights {
-                Weights::F32 { w, b } => (w.to_vec(), b.to_vec()),
-                Weights::F16 { w, b } => (w.iter().map(|h| h.to_f32()).collect(), b.to_vec()),
-                Weights::Q15 { scale, w, b, .. } => (
-                    w.iter().map(|&q| f32::from(q) * scale).collect(),
-                    b.iter().map(|&q| q as f32 * unit(scale)).collect(),
-                ),
-                Weights::I8 { scales, w, b } => (
-                    w.chunks(l.fan_in)
-                        .zip(scales)
-                        .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q) * s))
-                        .collect(),
-                    b.iter().zip(scales).map(|(&q, &s)| q as f32 * unit(s)).collect(),
-                ),
-            };
+            let (mut w, mut b) = (vec![0.0; l.fan_in * l.fan_out], vec![0.0; l.fan_out]);
+            l.dequantize(&mut w, &mut b).map_err(|e| e.to_string())?;
             weights.push(w);
             biases.push(b);
         }
