@@ -111,7 +111,7 @@ impl Model<'_> {
             // Inputs rounded to `2^pre` steps (in place: they are not needed again), each chunk's
             // exact product sum shifted by `post` (FORMAT.md):
             // `acc = bias + Σ_chunks (Σ q_w · round(x / 2^pre)) >> post`.
-            let shift = layer.acc_shift;
+            let shift = u32::from(layer.acc_shift);
             let pre = input_shift(self.format, fi, bits);
             let post = shift - pre;
             if pre > 0 {

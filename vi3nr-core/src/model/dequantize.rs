@@ -46,7 +46,7 @@ impl Layer<'_> {
             return Err(ModelError::BufferLength(Buffer::Biases));
         }
         // Real value of one accumulator unit for weight scale `s`.
-        let shift = self.acc_shift as i32 - self.in_frac as i32;
+        let shift = i32::from(self.acc_shift) - i32::from(self.in_frac);
         let unit = |s: f32| libm::ldexp(f64::from(s), shift) as f32;
         match self.weights {
             Weights::F32 { w: qw, b: qb } => {

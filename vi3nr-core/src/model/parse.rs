@@ -65,11 +65,12 @@ pub struct Layer<'a> {
     /// i8: `row_unit` of the layer (see [`crate::eval::parts::row_unit`]), computed once here
     /// (0 for other formats).
     pub(crate) row_unit: f32,
-    /// Fractional bits of the layer's fixed-point inputs (`layer_q`).
-    pub(crate) in_frac: u32,
-    /// The fixed-point accumulator's shift `s` (`layer_q`); one accumulator unit is worth
-    /// `scale · 2^(s − in_frac)`.
-    pub(crate) acc_shift: u32,
+    /// Fractional bits of the layer's fixed-point inputs (`layer_q`; ≤ 14, a u8 so that the
+    /// two fit the struct's padding).
+    pub(crate) in_frac: u8,
+    /// The fixed-point accumulator's shift `s` (`layer_q`; ≤ 12); one accumulator unit is
+    /// worth `scale · 2^(s − in_frac)`.
+    pub(crate) acc_shift: u8,
 }
 
 /// A parsed model: header fields and views into the file's bytes.
@@ -257,6 +258,7 @@ impl<'a> Model<'a> {
                 NumberFormat::I8 => row_unit(act, acc_shift, in_frac),
                 _ => 0.0,
             };
+            let (in_frac, acc_shift) = (in_frac as u8, acc_shift as u8);
             let _ =
                 layers.push(Layer { fan_in, fan_out, act, weights, row_unit, in_frac, acc_shift });
             at = end;
