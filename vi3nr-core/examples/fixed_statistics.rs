@@ -1,9 +1,9 @@
 //! How far the fixed-point activations' statistics are from the float ones:
 //! `cargo run --release -p vi3nr-core --example fixed_statistics`.
 
-use vi3nr_core::fixed::Fixed;
 use vi3nr_core::init::{Solution, SolveOptions, solve_sigma_p};
-use vi3nr_core::{Act, Activation, stats};
+use vi3nr_core::stats::{self, Fixed};
+use vi3nr_core::{Act, Activation};
 
 fn main() -> Result<(), vi3nr_core::Error> {
     println!(

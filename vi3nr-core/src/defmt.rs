@@ -84,14 +84,21 @@ impl defmt::Format for crate::model::ModelError {
             E::Crc { stored, computed } => {
                 defmt::write!(f, "CRC stored {=u32:#x}, computed {=u32:#x}", stored, computed)
             }
-            E::Header(what) => defmt::write!(f, "invalid header: {=str}", what),
+            E::BigEndianHost => defmt::write!(f, "big-endian host"),
+            E::Header(field) => defmt::write!(f, "invalid header: {=str}", field.message()),
             E::Layer { index, what } => {
-                defmt::write!(f, "invalid layer {=u8}: {=str}", index, what)
+                defmt::write!(f, "invalid layer {=u8}: {=str}", index, what.message())
             }
+            E::TooLarge => defmt::write!(f, "model too large for the format"),
             E::BufferTooSmall { needed } => {
                 defmt::write!(f, "buffer too small: {=u32} needed", needed)
             }
-            E::BufferLength(what) => defmt::write!(f, "wrong buffer length: {=str}", what),
+            E::BufferLength(buffer) => {
+                defmt::write!(f, "wrong buffer length: {=str}", buffer.message())
+            }
+            E::WrongEvaluator(format) => {
+                defmt::write!(f, "wrong evaluator for a {=str} model", format.name())
+            }
         }
     }
 }

@@ -11,8 +11,11 @@
 //!
 //! - [`activation`]: the activations (and the [`Activation`] trait for your own);
 //! - [`stats`]: `E[f]`, `E[f²]`, `E[f']`, `E[f'²]` in closed form, by adaptive quadrature,
-//!   or by Monte Carlo;
-//! - [`init`]: the condition, the σ_p solver, the per-layer plan and weight sampling.
+//!   or by Monte Carlo, of the float activations or of their fixed-point forms
+//!   ([`stats::Fixed`]);
+//! - [`init`]: the condition, the σ_p solver, the per-layer plan and weight sampling;
+//! - [`model`]: the `.vi3` file format: checked zero-copy parser, writer, dequantiser;
+//! - [`eval`]: the evaluators, f32 (f32 and f16 weights) and fixed point (q15 and i8).
 //!
 //! The crate is `no_std`, never allocates and never panics on input: anything that can be
 //! wrong returns an [`Error`].
@@ -37,7 +40,6 @@ pub mod activation;
 mod defmt;
 mod error;
 pub mod eval;
-pub mod fixed;
 pub mod init;
 pub mod model;
 pub mod stats;

@@ -9,19 +9,26 @@
 //!
 //! [`Model::parse`] checks every field and borrows the weights in place: the buffer must be
 //! 4-byte aligned (a `static` array wrapped in an `#[repr(align(4))]` struct, or any `Vec<u32>`
-//! viewed as bytes). [`write()`] fills a caller's buffer, quantising to the chosen format.
+//! viewed as bytes). [`write()`] fills a caller's buffer, quantising to the chosen format;
+//! [`Layer::dequantize`] turns a parsed layer's weights back into f32.
+//!
+//! The facts the writer and the parser share live once here: the field offsets ([`offset`]),
+//! the activation codes ([`ActCode`]), the block sizes, and the fixed-point units of each
+//! layer. Errors are a [`ModelError`], naming the [`Field`], [`LayerFault`] or [`Buffer`].
 
+mod act_code;
 mod crc;
+mod dequantize;
+mod error;
+pub mod offset;
 mod parse;
 mod write;
 
+pub use act_code::ActCode;
 pub use crc::crc32;
+pub use error::{Buffer, Field, LayerFault, ModelError};
 pub use parse::{Layer, Model, Weights};
 pub use write::{LayerSpec, ModelSpec, encoded_len, write};
-
-use core::fmt;
-
-use crate::Act;
 
 /// File magic, the first four bytes.
 pub const MAGIC: [u8; 4] = *b"VI3N";
@@ -80,118 +87,9 @@ impl core::str::FromStr for NumberFormat {
         NumberFormat::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or(ModelError::Header("number format"))
+            .ok_or(ModelError::Header(Field::NumberFormat))
     }
 }
-
-/// Activation code and parameters of a layer entry; `None` is the identity.
-fn act_code(act: Option<Act>) -> (u8, f32, f32) {
-    match act {
-        None => (0, 0.0, 0.0),
-        Some(Act::Relu) => (1, 0.0, 0.0),
-        Some(Act::Tanh) => (2, 0.0, 0.0),
-        Some(Act::Sigmoid) => (3, 0.0, 0.0),
-        Some(Act::Sine { omega }) => (4, omega as f32, 0.0),
-        Some(Act::Gaussian { a }) => (5, a as f32, 0.0),
-        Some(Act::Sinc) => (6, 0.0, 0.0),
-        Some(Act::Wavelet { omega, s }) => (7, omega as f32, s as f32),
-    }
-}
-
-/// The activation of a code and its parameters, checked.
-fn act_from_code(code: u8, p0: f32, p1: f32) -> Result<Option<Act>, &'static str> {
-    let (w0, w1) = (f64::from(p0), f64::from(p1));
-    let bad = |_| "activation parameter not finite and > 0";
-    let (act, used) = match code {
-        0 => (None, 0),
-        1 => (Some(Act::Relu), 0),
-        2 => (Some(Act::Tanh), 0),
-        3 => (Some(Act::Sigmoid), 0),
-        4 => (Some(Act::sine(w0).map_err(bad)?), 1),
-        5 => (Some(Act::gaussian(w0).map_err(bad)?), 1),
-        6 => (Some(Act::Sinc), 0),
-        7 => (Some(Act::wavelet(w0, w1).map_err(bad)?), 2),
-        _ => return Err("unknown activation code"),
-    };
-    if (used < 1 && p0 != 0.0) || (used < 2 && p1 != 0.0) {
-        return Err("unused activation parameter is not 0");
-    }
-    Ok(act)
-}
-
-/// What is wrong with a model file, or with a model to be written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ModelError {
-    /// Shorter than the fixed header.
-    Truncated,
-    /// The first four bytes are not `VI3N`.
-    BadMagic,
-    /// A version this crate does not read.
-    Version(u16),
-    /// The header's file length differs from the buffer's.
-    Length {
-        /// Length recorded in the header.
-        declared: u32,
-        /// Length of the buffer.
-        actual: u32,
-    },
-    /// The buffer is not 4-byte aligned (weights are read in place).
-    Misaligned,
-    /// The stored CRC-32 does not match the contents.
-    Crc {
-        /// CRC in the file.
-        stored: u32,
-        /// CRC of the contents.
-        computed: u32,
-    },
-    /// A header field is invalid; the payload names it.
-    Header(&'static str),
-    /// A layer entry or weight block is invalid.
-    Layer {
-        /// Index of the weight matrix.
-        index: u8,
-        /// What is wrong.
-        what: &'static str,
-    },
-    /// The output buffer is too small for the model.
-    BufferTooSmall {
-        /// Bytes the model needs.
-        needed: u32,
-    },
-    /// An evaluation buffer (input, output or scratch) has the wrong length.
-    BufferLength(&'static str),
-}
-
-impl fmt::Display for ModelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            ModelError::Truncated => f.write_str("truncated: shorter than the 32-byte header"),
-            ModelError::BadMagic => f.write_str("not a vi3nr model (bad magic)"),
-            ModelError::Version(v) => {
-                write!(
-                    f,
-                    "unsupported format version {v} (this reader: {VERSION}; re-export the model)"
-                )
-            }
-            ModelError::Length { declared, actual } => {
-                write!(f, "length mismatch: header says {declared} bytes, file has {actual}")
-            }
-            ModelError::Misaligned => f.write_str("model buffer is not 4-byte aligned"),
-            ModelError::Crc { stored, computed } => {
-                write!(f, "CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")
-            }
-            ModelError::Header(what) => write!(f, "invalid header: {what}"),
-            ModelError::Layer { index, what } => write!(f, "invalid layer {index}: {what}"),
-            ModelError::BufferTooSmall { needed } => {
-                write!(f, "buffer too small: {needed} bytes needed")
-            }
-            ModelError::BufferLength(what) => write!(f, "wrong buffer length: {what}"),
-        }
-    }
-}
-
-impl core::error::Error for ModelError {}
 
 /// `n` rounded up to a multiple of `to` (a power of two), `None` on overflow.
 fn align_up(n: usize, to: usize) -> Option<usize> {

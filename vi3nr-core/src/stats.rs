@@ -11,12 +11,16 @@
 //!   paper's reference code does.
 //!
 //! [`moments`] picks the closed form when the activation has one and integrates otherwise.
+//! [`Fixed`] is an activation as the fixed-point evaluator computes it, so that all of the
+//! above can be run on what a device evaluates.
 
 mod closed_form;
+mod device;
 mod monte_carlo;
 mod quadrature;
 
 pub use closed_form::closed_form;
+pub use device::Fixed;
 pub(crate) use monte_carlo::normal_pair;
 pub use monte_carlo::{MonteCarlo, monte_carlo};
 pub use quadrature::{Quadrature, quadrature, quadrature_with};

@@ -7,7 +7,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use vi3nr_core::Act;
 use vi3nr_core::eval::Scratch;
-use vi3nr_core::model::{self, LayerSpec, Model, ModelError, ModelSpec, NumberFormat};
+use vi3nr_core::model::offset::{entry, header};
+use vi3nr_core::model::{self, LayerFault, LayerSpec, Model, ModelError, ModelSpec, NumberFormat};
 
 /// A layer with owned weights, to build [`LayerSpec`]s from.
 #[derive(Debug)]
@@ -190,8 +191,9 @@ fn eval_points(model: &Model<'_>) {
         let f = model.eval_f32(&x, &mut out, &mut float);
         let q = model.eval_fixed(&x, &mut out, &mut fixed);
         let (own, other) = if floating { (f, q) } else { (q, f) };
-        assert!(
-            other.is_err(),
+        assert_eq!(
+            other,
+            Err(ModelError::WrongEvaluator(model.format)),
             "evaluated a {} model with the other arithmetic",
             model.format.name()
         );
@@ -204,8 +206,9 @@ fn eval_points(model: &Model<'_>) {
 /// The byte offset where the weight blocks start (end of the header region).
 fn payload_at(bytes: &[u8]) -> usize {
     let u16_at = |at: usize| usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]));
-    let (layers, in_dim, n_freq) = (usize::from(bytes[14]), u16_at(16), u16_at(18));
-    let out_dim = u16_at(model::HEADER_BYTES + (layers - 1) * model::LAYER_BYTES + 2);
+    let layers = usize::from(bytes[header::LAYERS]);
+    let (in_dim, n_freq) = (u16_at(header::IN_DIM), u16_at(header::N_FREQ));
+    let out_dim = u16_at(model::HEADER_BYTES + (layers - 1) * model::LAYER_BYTES + entry::FAN_OUT);
     (model::HEADER_BYTES + layers * model::LAYER_BYTES + 4 * n_freq * in_dim + 8 * out_dim)
         .next_multiple_of(16)
 }
@@ -251,7 +254,8 @@ fn truncation_with_a_consistent_header_is_an_error() {
         for len in (model::HEADER_BYTES + 4..file.len).step_by(4) {
             let mut words = file.words[..len / 4].to_vec();
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
-            bytes[8..12].copy_from_slice(&(len as u32).to_le_bytes());
+            bytes[header::FILE_LEN..header::FILE_LEN + 4]
+                .copy_from_slice(&(len as u32).to_le_bytes());
             fix_crc(bytes);
             let r = Model::parse(bytes);
             assert!(r.is_err(), "{}: truncated to {len} parsed", file.name);
@@ -417,7 +421,9 @@ proptest! {
         let at = apply_flips(bytes, limit, &flips);
         let r = Model::parse(bytes);
         // Magic, version and declared length are checked before the CRC.
-        let early = at.iter().any(|&a| a < 6 || (8..12).contains(&a));
+        let early = at
+            .iter()
+            .any(|&a| a < header::VERSION + 2 || (header::FILE_LEN..header::FILE_LEN + 4).contains(&a));
         prop_assert!(r.is_err(), "{}: flips at {at:?} parsed", file.name);
         if !early {
             prop_assert!(matches!(r, Err(ModelError::Crc { .. })), "{}: {r:?}", file.name);
@@ -582,7 +588,7 @@ fn fixed_formats_refuse_what_the_fixed_evaluator_cannot_run() {
         let aligned: Vec<u32> =
             bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
         let err = Model::parse(&bytemuck::cast_slice(&aligned)[..bytes.len()]).unwrap_err();
-        assert!(matches!(err, ModelError::Layer { index: 0, .. }), "{err:?}");
+        assert_eq!(err, ModelError::Layer { index: 0, what: LayerFault::Q15Min });
     });
 }
 
@@ -639,7 +645,7 @@ fn other_versions_are_refused() {
         for version in [1u16, model::VERSION + 1] {
             let mut words = file.words.clone();
             let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..file.len];
-            bytes[4..6].copy_from_slice(&version.to_le_bytes());
+            bytes[header::VERSION..header::VERSION + 2].copy_from_slice(&version.to_le_bytes());
             fix_crc(bytes);
             let r = Model::parse(bytes);
             assert_eq!(r, Err(ModelError::Version(version)), "{}", file.name);

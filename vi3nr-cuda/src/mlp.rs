@@ -5,8 +5,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
-use vi3nr_core::fixed;
-use vi3nr_core::model::{Model, Weights};
+use vi3nr_core::model::Model;
 use vi3nr_core::{Act, Activation};
 
 /// A fully connected network: an optional Fourier-feature encoding of the coordinates,
@@ -159,28 +158,10 @@ impl Mlp {
         let mut widths = vec![model.layers[0].fan_in];
         let mut weights = Vec::new();
         let mut biases = Vec::new();
-        for (i, l) in model.layers.iter().enumerate() {
+        for l in &model.layers {
             widths.push(l.fan_out);
-            let in_frac =
-                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(model.layers[i - 1].act) };
-            let shift = fixed::acc_shift(model.format, l.fan_in);
-            // Real value of one accumulator unit for weight scale `s`.
-            let unit = |s: f32| (f64::from(s) * 2f64.powi(shift as i32 - in_frac as i32)) as f32;
-            let (w, b): (Vec<f32>, Vec<f32>) = match l.weights {
-                Weights::F32 { w, b } => (w.to_vec(), b.to_vec()),
-                Weights::F16 { w, b } => (w.iter().map(|h| h.to_f32()).collect(), b.to_vec()),
-                Weights::Q15 { scale, w, b, .. } => (
-                    w.iter().map(|&q| f32::from(q) * scale).collect(),
-                    b.iter().map(|&q| q as f32 * unit(scale)).collect(),
-                ),
-                Weights::I8 { scales, w, b } => (
-                    w.chunks(l.fan_in)
-                        .zip(scales)
-                        .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q) * s))
-                        .collect(),
-                    b.iter().zip(scales).map(|(&q, &s)| q as f32 * unit(s)).collect(),
-                ),
-            };
+            let (mut w, mut b) = (vec![0.0; l.fan_in * l.fan_out], vec![0.0; l.fan_out]);
+            l.dequantize(&mut w, &mut b).map_err(|e| e.to_string())?;
             weights.push(w);
             biases.push(b);
         }

@@ -10,7 +10,7 @@ use core::hint::black_box;
 use defmt::info;
 use vi3nr_core::Act;
 use vi3nr_core::eval::fast::FastAct;
-use vi3nr_core::fixed::{self, FixedAct, Requant};
+use vi3nr_core::eval::parts::{self, FixedAct, Requant};
 use vi3nr_core::model::NumberFormat;
 use vi3nr_firmware::check;
 use vi3nr_firmware::goldens::MODELS;
@@ -63,9 +63,9 @@ fn main() -> ! {
         black_box(z(i));
     });
     // The i8 path sets up one Requant per output row and point: an f32 product of the row
-    // scale and the layer's unit (`fixed::row_unit`, computed at parse time), bit operations,
+    // scale and the layer's unit (`parts::row_unit`, computed at parse time), bit operations,
     // and the split into a `Rescale`.
-    let unit = black_box(fixed::row_unit(Some(sine), 5, 14));
+    let unit = black_box(parts::row_unit(Some(sine), 5, 14));
     let requant_setup = per_call(&timer, |i| {
         let k = 1e-3 * (i + 1) as f32 * unit;
         black_box(Requant::from_f32(k).map(Requant::rescale));

@@ -1,11 +1,13 @@
 //! The checked, zero-copy parser.
 
+use super::offset::{entry, header};
 use super::{
-    HEADER_BYTES, LAYER_BYTES, MAGIC, MAX_LAYERS, MAX_WIDTH, ModelError, NumberFormat, VERSION,
-    act_from_code, block_bytes, crc32, header_bytes, layer_format,
+    ActCode, Field, HEADER_BYTES, LAYER_BYTES, LayerFault, MAGIC, MAX_LAYERS, MAX_WIDTH,
+    ModelError, NumberFormat, VERSION, block_bytes, crc32, header_bytes, layer_format,
 };
 use crate::Act;
-use crate::fixed::{self, Requant};
+use crate::eval::fixed::qformat::{BIAS_LIMIT, arg_scale, layer_q, row_unit};
+use crate::eval::fixed::{FixedAct, Requant};
 use half::f16;
 
 /// A layer's weights and biases, borrowed from the model bytes. Weights are row-major,
@@ -60,8 +62,15 @@ pub struct Layer<'a> {
     pub act: Option<Act>,
     /// Weights and biases.
     pub weights: Weights<'a>,
-    /// i8: [`fixed::row_unit`] of the layer, computed once here (0 for other formats).
+    /// i8: `row_unit` of the layer (see [`crate::eval::parts::row_unit`]), computed once here
+    /// (0 for other formats).
     pub(crate) row_unit: f32,
+    /// Fractional bits of the layer's fixed-point inputs (`layer_q`; ≤ 14, a u8 so that the
+    /// two fit the struct's padding).
+    pub(crate) in_frac: u8,
+    /// The fixed-point accumulator's shift `s` (`layer_q`; ≤ 12); one accumulator unit is
+    /// worth `scale · 2^(s − in_frac)`.
+    pub(crate) acc_shift: u8,
 }
 
 /// A parsed model: header fields and views into the file's bytes.
@@ -98,8 +107,8 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
 }
 
 /// Views `bytes` as `[T]`; the caller has checked size and 4-byte alignment of the block.
-fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> Result<&[T], &'static str> {
-    bytemuck::try_cast_slice(bytes).map_err(|_| "weight block misaligned")
+fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> Result<&[T], ModelError> {
+    bytemuck::try_cast_slice(bytes).map_err(|_| ModelError::Misaligned)
 }
 
 impl<'a> Model<'a> {
@@ -111,19 +120,19 @@ impl<'a> Model<'a> {
     /// values, fixed-point scales and bias ranges).
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ModelError> {
         if cfg!(target_endian = "big") {
-            return Err(ModelError::Header("big-endian hosts cannot read weights in place"));
+            return Err(ModelError::BigEndianHost);
         }
         if bytes.len() < HEADER_BYTES {
             return Err(ModelError::Truncated);
         }
-        if bytes[..4] != MAGIC {
+        if bytes[header::MAGIC] != MAGIC {
             return Err(ModelError::BadMagic);
         }
-        let version = u16_at(bytes, 4);
+        let version = u16_at(bytes, header::VERSION);
         if version != VERSION {
             return Err(ModelError::Version(version));
         }
-        let declared = u32_at(bytes, 8);
+        let declared = u32_at(bytes, header::FILE_LEN);
         let actual = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         if declared as usize != bytes.len() {
             return Err(ModelError::Length { declared, actual });
@@ -132,7 +141,7 @@ impl<'a> Model<'a> {
             return Err(ModelError::Misaligned);
         }
         if !bytes.len().is_multiple_of(4) || bytes.len() < HEADER_BYTES + 4 {
-            return Err(ModelError::Header("file length not a multiple of 4"));
+            return Err(ModelError::Header(Field::FileLength));
         }
         let body = bytes.len() - 4;
         let stored = u32_at(bytes, body);
@@ -140,29 +149,33 @@ impl<'a> Model<'a> {
         if stored != computed {
             return Err(ModelError::Crc { stored, computed });
         }
-        let header = |what| ModelError::Header(what);
-        let format = NumberFormat::from_code(bytes[12]).ok_or(header("number format"))?;
-        let fourier_encoded = match bytes[13] {
+        let bad = ModelError::Header;
+        let format =
+            NumberFormat::from_code(bytes[header::FORMAT]).ok_or(bad(Field::NumberFormat))?;
+        let fourier_encoded = match bytes[header::ENCODING] {
             0 => false,
             1 => true,
-            _ => return Err(header("input encoding")),
+            _ => return Err(bad(Field::InputEncoding)),
         };
-        let n_layers = usize::from(bytes[14]);
+        let n_layers = usize::from(bytes[header::LAYERS]);
         if n_layers == 0 || n_layers > MAX_LAYERS {
-            return Err(header("layer count"));
+            return Err(bad(Field::LayerCount));
         }
-        let in_dim = usize::from(u16_at(bytes, 16));
-        let n_freq = usize::from(u16_at(bytes, 18));
+        let in_dim = usize::from(u16_at(bytes, header::IN_DIM));
+        let n_freq = usize::from(u16_at(bytes, header::N_FREQ));
         if in_dim == 0 {
-            return Err(header("input dimension is 0"));
+            return Err(bad(Field::InputDim));
         }
         if fourier_encoded != (n_freq > 0) {
-            return Err(header("Fourier frequency count disagrees with the encoding"));
+            return Err(bad(Field::FourierCount));
         }
-        if bytes[15] != 0 || u16_at(bytes, 6) != 0 || bytes[24..32].iter().any(|&b| b != 0) {
-            return Err(header("reserved bytes are not 0"));
+        if bytes[header::RESERVED_U8] != 0
+            || u16_at(bytes, header::RESERVED_U16) != 0
+            || bytes[header::RESERVED].iter().any(|&b| b != 0)
+        {
+            return Err(bad(Field::Reserved));
         }
-        let param_count = u32_at(bytes, 20) as usize;
+        let param_count = u32_at(bytes, header::PARAMS) as usize;
 
         // Layer table.
         let mut entries = [(0usize, 0usize, None::<Act>); MAX_LAYERS];
@@ -170,63 +183,59 @@ impl<'a> Model<'a> {
         for (i, entry) in entries.iter_mut().enumerate().take(n_layers) {
             let at = HEADER_BYTES + i * LAYER_BYTES;
             let index = i as u8;
-            let e = bytes
-                .get(at..at + LAYER_BYTES)
-                .ok_or(ModelError::Layer { index, what: "table truncated" })?;
-            let (fan_in, fan_out) = (usize::from(u16_at(e, 0)), usize::from(u16_at(e, 2)));
+            let e =
+                bytes.get(at..at + LAYER_BYTES).ok_or(ModelError::Header(Field::TableTruncated))?;
+            let (fan_in, fan_out) =
+                (usize::from(u16_at(e, entry::FAN_IN)), usize::from(u16_at(e, entry::FAN_OUT)));
             let layer = |what| ModelError::Layer { index, what };
             if fan_in == 0 || fan_out == 0 || fan_in > MAX_WIDTH || fan_out > MAX_WIDTH {
-                return Err(layer("width is 0 or above the maximum"));
+                return Err(layer(LayerFault::Width));
             }
-            if e[5..8].iter().any(|&b| b != 0) {
-                return Err(layer("reserved bytes are not 0"));
+            if e[entry::RESERVED].iter().any(|&b| b != 0) {
+                return Err(layer(LayerFault::Reserved));
             }
-            let act = act_from_code(e[4], f32_at(e, 8), f32_at(e, 12)).map_err(layer)?;
+            let code = ActCode::from_u8(e[entry::ACT]).ok_or(layer(LayerFault::ActivationCode))?;
+            let act = code.act(f32_at(e, entry::P0), f32_at(e, entry::P1)).map_err(layer)?;
             count = count
-                .checked_add(fan_out.checked_mul(fan_in + 1).ok_or(layer("too large"))?)
-                .ok_or(layer("too large"))?;
+                .checked_add(fan_out.checked_mul(fan_in + 1).ok_or(ModelError::TooLarge)?)
+                .ok_or(ModelError::TooLarge)?;
             *entry = (fan_in, fan_out, act);
         }
         let entries = &entries[..n_layers];
         let first_in = if fourier_encoded { 2 * n_freq } else { in_dim };
         if entries[0].0 != first_in {
-            return Err(ModelError::Layer {
-                index: 0,
-                what: "fan-in differs from the (encoded) input dimension",
-            });
+            return Err(ModelError::Layer { index: 0, what: LayerFault::FanIn });
         }
         for (i, pair) in entries.windows(2).enumerate() {
             if pair[0].1 != pair[1].0 {
-                return Err(ModelError::Layer {
-                    index: i as u8 + 1,
-                    what: "fan-in differs from the previous fan-out",
-                });
+                return Err(ModelError::Layer { index: i as u8 + 1, what: LayerFault::FanIn });
             }
         }
         if count != param_count {
-            return Err(header("parameter count disagrees with the layer table"));
+            return Err(bad(Field::ParamCount));
         }
         let out_dim = entries[n_layers - 1].1;
 
         // Frequencies and affine map.
         let table_end = HEADER_BYTES + n_layers * LAYER_BYTES;
-        let freq_bytes =
-            n_freq.checked_mul(in_dim).and_then(|n| n.checked_mul(4)).ok_or(header("too large"))?;
+        let freq_bytes = n_freq
+            .checked_mul(in_dim)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or(ModelError::TooLarge)?;
         let affine_at = table_end + freq_bytes;
         let payload_at =
-            header_bytes(n_layers, in_dim, n_freq, out_dim).ok_or(header("too large"))?;
-        let region = bytes.get(table_end..payload_at).ok_or(header("header region truncated"))?;
-        let fourier: &[f32] = cast(&region[..freq_bytes]).map_err(header)?;
-        let affine: &[[f32; 2]] =
-            cast(&region[freq_bytes..freq_bytes + out_dim * 8]).map_err(header)?;
+            header_bytes(n_layers, in_dim, n_freq, out_dim).ok_or(ModelError::TooLarge)?;
+        let region = bytes.get(table_end..payload_at).ok_or(bad(Field::TableTruncated))?;
+        let fourier: &[f32] = cast(&region[..freq_bytes])?;
+        let affine: &[[f32; 2]] = cast(&region[freq_bytes..freq_bytes + out_dim * 8])?;
         if !fourier.iter().all(|x| x.is_finite()) {
-            return Err(header("Fourier frequency not finite"));
+            return Err(bad(Field::Fourier));
         }
         if !affine.iter().flatten().all(|x| x.is_finite()) {
-            return Err(header("output affine map not finite"));
+            return Err(bad(Field::Affine));
         }
         if region[affine_at - table_end + out_dim * 8..].iter().any(|&b| b != 0) {
-            return Err(header("header padding is not 0"));
+            return Err(bad(Field::Padding));
         }
 
         // Weight blocks.
@@ -235,25 +244,27 @@ impl<'a> Model<'a> {
         for (i, &(fan_in, fan_out, act)) in entries.iter().enumerate() {
             let index = i as u8;
             let layer = |what| ModelError::Layer { index, what };
-            let size = block_bytes(format, i, fan_in, fan_out).ok_or(layer("too large"))?;
-            let end = at.checked_add(size).ok_or(layer("too large"))?;
+            let size = block_bytes(format, i, fan_in, fan_out).ok_or(ModelError::TooLarge)?;
+            let end = at.checked_add(size).ok_or(ModelError::TooLarge)?;
             let block = bytes
                 .get(at..end)
                 .filter(|_| end <= body)
-                .ok_or(layer("weight block truncated"))?;
-            let in_frac =
-                if i == 0 { fixed::INPUT_FRAC } else { fixed::out_frac(entries[i - 1].2) };
-            let weights = weights(layer_format(format, i), block, fan_in, fan_out, act, in_frac)
-                .map_err(layer)?;
+                .ok_or(layer(LayerFault::BlockTruncated))?;
+            let prev = i.checked_sub(1).and_then(|p| entries.get(p)).map(|e| e.2);
+            let (in_frac, acc_shift) = layer_q(format, fan_in, prev);
+            let lf = layer_format(format, i);
+            let weights = weights(lf, block, fan_in, fan_out, act, (in_frac, acc_shift), index)?;
             let row_unit = match format {
-                NumberFormat::I8 => fixed::row_unit(act, fixed::acc_shift(format, fan_in), in_frac),
+                NumberFormat::I8 => row_unit(act, acc_shift, in_frac),
                 _ => 0.0,
             };
-            let _ = layers.push(Layer { fan_in, fan_out, act, weights, row_unit });
+            let (in_frac, acc_shift) = (in_frac as u8, acc_shift as u8);
+            let _ =
+                layers.push(Layer { fan_in, fan_out, act, weights, row_unit, in_frac, acc_shift });
             at = end;
         }
         if at != body {
-            return Err(header("file length disagrees with the layer table"));
+            return Err(bad(Field::PayloadLength));
         }
         Ok(Model {
             format,
@@ -283,82 +294,93 @@ impl<'a> Model<'a> {
     }
 }
 
-/// Views and checks one weight block.
+/// Views and checks one weight block of layer `index`, whose fixed-point inputs have `in_frac`
+/// fractional bits and accumulator shift `shift` (`q`).
 fn weights<'a>(
     format: NumberFormat,
     block: &'a [u8],
     fan_in: usize,
     fan_out: usize,
     act: Option<Act>,
-    in_frac: u32,
-) -> Result<Weights<'a>, &'static str> {
+    q: (u32, u32),
+    index: u8,
+) -> Result<Weights<'a>, ModelError> {
+    let (in_frac, shift) = q;
+    let bad = |what| ModelError::Layer { index, what };
     let n = fan_in * fan_out;
-    if matches!(format, NumberFormat::Q15 | NumberFormat::I8) && fixed::FixedAct::new(act).is_none()
-    {
-        return Err("activation constants out of the fixed-point range");
+    if matches!(format, NumberFormat::Q15 | NumberFormat::I8) && FixedAct::new(act).is_none() {
+        return Err(bad(LayerFault::FixedActivation));
     }
+    // The block's size is `block_bytes`: every range below lies inside it.
+    let tail = |len: usize| block.len().checked_sub(len).ok_or(bad(LayerFault::BlockTruncated));
     Ok(match format {
         NumberFormat::F32 => {
             let all: &[f32] = cast(block)?;
+            let (w, b) = (all.get(..n), all.get(n..n + fan_out));
+            let (Some(w), Some(b)) = (w, b) else { return Err(bad(LayerFault::BlockTruncated)) };
             if !all.iter().all(|x| x.is_finite()) {
-                return Err("weight or bias not finite");
+                return Err(bad(LayerFault::NotFinite));
             }
-            Weights::F32 { w: &all[..n], b: &all[n..n + fan_out] }
+            Weights::F32 { w, b }
         }
         NumberFormat::F16 => {
-            let b_at = block.len() - fan_out * 4;
+            let b_at = tail(fan_out * 4)?;
             let all: &[f16] = cast(&block[..b_at])?;
-            let (w, pad) = all.split_at(n);
+            let (w, pad) = all.split_at_checked(n).ok_or(bad(LayerFault::BlockTruncated))?;
             let b: &[f32] = cast(&block[b_at..])?;
             if !w.iter().all(|x| x.is_finite()) || !b.iter().all(|x| x.is_finite()) {
-                return Err("weight or bias not finite");
+                return Err(bad(LayerFault::NotFinite));
             }
             if pad.iter().any(|x| x.to_bits() != 0) {
-                return Err("padding is not 0");
+                return Err(bad(LayerFault::Padding));
             }
             Weights::F16 { w, b }
         }
         NumberFormat::Q15 => {
-            let scale = f32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+            let b_at = tail(fan_out * 4)?;
+            let (head, rest) = block.split_at_checked(4).ok_or(bad(LayerFault::BlockTruncated))?;
+            let scale = f32::from_le_bytes([head[0], head[1], head[2], head[3]]);
             if !(scale.is_finite() && scale > 0.0) {
-                return Err("weight scale not finite and > 0");
+                return Err(bad(LayerFault::Scale));
             }
             let w_bytes = n * 2;
-            let w: &[i16] = cast(&block[4..4 + w_bytes])?;
+            let w: &[i16] = cast(rest.get(..w_bytes).ok_or(bad(LayerFault::BlockTruncated))?)?;
             if w.contains(&i16::MIN) {
-                return Err("q15 weight −32768 (the format is symmetric: ±32767)");
+                return Err(bad(LayerFault::Q15Min));
             }
-            let pad = &block[4 + w_bytes..block.len() - fan_out * 4];
+            let pad = block.get(4 + w_bytes..b_at).ok_or(bad(LayerFault::BlockTruncated))?;
             if pad.iter().any(|&b| b != 0) {
-                return Err("padding is not 0");
+                return Err(bad(LayerFault::Padding));
             }
-            let b: &[i32] = cast(&block[block.len() - fan_out * 4..])?;
-            if b.iter().any(|&v| v.unsigned_abs() > fixed::BIAS_LIMIT) {
-                return Err("bias outside the accumulator range");
+            let b: &[i32] = cast(&block[b_at..])?;
+            if b.iter().any(|&v| v.unsigned_abs() > BIAS_LIMIT) {
+                return Err(bad(LayerFault::Bias));
             }
-            let shift = fixed::acc_shift(NumberFormat::Q15, fan_in);
-            let requant = Requant::new(fixed::arg_scale(act, f64::from(scale), shift, in_frac))
-                .ok_or("weight scale out of the fixed-point range")?;
+            let requant = Requant::new(arg_scale(act, f64::from(scale), shift, in_frac))
+                .ok_or(bad(LayerFault::ScaleRange))?;
             Weights::Q15 { scale, w, b, requant }
         }
         NumberFormat::I8 => {
-            let scales: &[f32] = cast(&block[..fan_out * 4])?;
+            let b_at = tail(fan_out * 4)?;
+            let s_bytes = fan_out * 4;
+            let scales: &[f32] =
+                cast(block.get(..s_bytes).ok_or(bad(LayerFault::BlockTruncated))?)?;
             if !scales.iter().all(|s| s.is_finite() && *s > 0.0) {
-                return Err("row scale not finite and > 0");
+                return Err(bad(LayerFault::Scale));
             }
-            let w: &[i8] = cast(&block[fan_out * 4..fan_out * 4 + n])?;
-            let b_at = block.len() - fan_out * 4;
-            if block[fan_out * 4 + n..b_at].iter().any(|&b| b != 0) {
-                return Err("padding is not 0");
+            let w: &[i8] =
+                cast(block.get(s_bytes..s_bytes + n).ok_or(bad(LayerFault::BlockTruncated))?)?;
+            let pad = block.get(s_bytes + n..b_at).ok_or(bad(LayerFault::BlockTruncated))?;
+            if pad.iter().any(|&b| b != 0) {
+                return Err(bad(LayerFault::Padding));
             }
             let b: &[i32] = cast(&block[b_at..])?;
-            if b.iter().any(|&v| v.unsigned_abs() > fixed::BIAS_LIMIT) {
-                return Err("bias outside the accumulator range");
+            if b.iter().any(|&v| v.unsigned_abs() > BIAS_LIMIT) {
+                return Err(bad(LayerFault::Bias));
             }
-            let shift = fixed::acc_shift(NumberFormat::I8, fan_in);
-            let unit = fixed::row_unit(act, shift, in_frac);
+            let unit = row_unit(act, shift, in_frac);
             for &s in scales {
-                Requant::from_f32(s * unit).ok_or("row scale out of the fixed-point range")?;
+                Requant::from_f32(s * unit).ok_or(bad(LayerFault::ScaleRange))?;
             }
             Weights::I8 { scales, w, b }
         }

@@ -152,18 +152,12 @@ impl Module {
     }
 }
 
-/// An activation as the kernels' `(code, p0, p1)` arguments (see `activation.ptx`).
+/// An activation as the kernels' `(code, p0, p1)` arguments: the model format's
+/// [`ActCode`](vi3nr_core::model::ActCode) with the evaluator's prepared parameters (see
+/// `activation.ptx`).
 pub fn act_code(act: FastAct) -> (u32, f32, f32) {
-    match act {
-        FastAct::Identity => (0, 0.0, 0.0),
-        FastAct::Relu => (1, 0.0, 0.0),
-        FastAct::Tanh => (2, 0.0, 0.0),
-        FastAct::Sigmoid => (3, 0.0, 0.0),
-        FastAct::Sine(w) => (4, w, 0.0),
-        FastAct::Gaussian(k) => (5, k, 0.0),
-        FastAct::Sinc => (6, 0.0, 0.0),
-        FastAct::Wavelet(w, k) => (7, w, k),
-    }
+    let (code, p0, p1) = act.code();
+    (code as u32, p0, p1)
 }
 
 /// The batch row `i` of step `t` draws sample `sample_index(seed, t, i, points)`: the host copy

@@ -1,0 +1,170 @@
+//! The q15 and i8 evaluators, in integer arithmetic.
+//!
+//! Conventions (also in FORMAT.md):
+//! - layer inputs are i16: coordinates and bounded activations in Q1.14, relu and identity
+//!   outputs in Q3.12 ([`qformat`]);
+//! - a layer rounds its inputs to steps of `2^p`, sums the products of each chunk of 32 of them
+//!   exactly in i32 and adds each chunk sum shifted by `s − p`, so no input can make the
+//!   accumulator overflow; biases are stored in the accumulator's units;
+//! - a [`Requant`] (an i32 multiplier and a right shift, derived once from the layer's weight
+//!   scale), applied in 32-bit arithmetic as a [`Rescale`], maps the accumulator to the
+//!   activation's argument;
+//! - the activations are tables with linear interpolation ([`FixedAct`]).
+//!
+//! Floating point is used only to quantise the input, compute Fourier phases, set up an i8
+//! row's [`Requant`] (one f32 product) and scale the outputs.
+
+pub(crate) mod qformat;
+mod requant;
+pub(crate) mod table;
+
+pub use requant::{Requant, Rescale};
+pub use table::FixedAct;
+
+use crate::model::{LayerFault, Model, ModelError, Weights};
+use qformat::{CHUNK, in_bits, input_shift, out_frac};
+use table::sine_turns;
+
+/// `Σ w·x` in i32, nothing else in the loop (a load of each operand, a multiply and an add on
+/// a Cortex-M0). Wrapping, so that no input can make it panic.
+#[inline(always)]
+fn dot_chunk<T: Copy + Into<i32>>(w: &[T], x: &[i16]) -> i32 {
+    let mut acc = 0i32;
+    for (&w, &x) in w.iter().zip(x) {
+        acc = acc.wrapping_add(w.into().wrapping_mul(i32::from(x)));
+    }
+    acc
+}
+
+/// `Σ_chunks (Σ w·x) >> post` over chunks of [`CHUNK`] products, exact in i32 when the inputs
+/// are pre-shifted by [`input_shift`] (see FORMAT.md).
+#[inline(always)]
+fn dot_fixed<T: Copy + Into<i32>>(w: &[T], x: &[i16], post: u32) -> i32 {
+    if w.len() <= CHUNK {
+        return dot_chunk(w, x) >> post;
+    }
+    let mut acc = 0i32;
+    for (w, x) in w.chunks(CHUNK).zip(x.chunks(CHUNK)) {
+        acc = acc.wrapping_add(dot_chunk(w, x) >> post);
+    }
+    acc
+}
+
+/// A hidden q15 layer: each row's accumulator, rescaled by `r`, through `act` into `out`.
+/// Kept out of line so that the row loop has the registers to itself.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn hidden_q15(
+    w: &[i16],
+    fan_in: usize,
+    bias: &[i32],
+    input: &[i16],
+    post: u32,
+    r: Rescale,
+    act: FixedAct,
+    out: &mut [i16],
+) {
+    for ((row, &bias), y) in w.chunks_exact(fan_in).zip(bias).zip(out) {
+        *y = activate(act, bias.wrapping_add(dot_fixed(row, input, post)), r);
+    }
+}
+
+/// The activation of accumulator `acc` rescaled by `r` into its argument units.
+#[inline(always)]
+fn activate(act: FixedAct, acc: i32, r: Rescale) -> i16 {
+    match act {
+        FixedAct::Sine => sine_turns(r.turns(acc)),
+        _ => act.eval_q16(r.q16(acc)),
+    }
+}
+
+impl Model<'_> {
+    /// Evaluates one point with a q15 or i8 model in integer arithmetic (floating point only to
+    /// quantise the input, compute Fourier phases, and scale the outputs).
+    ///
+    /// Errors: a floating-point model ([`ModelError::WrongEvaluator`]: use
+    /// [`Model::eval_f32`]), or buffer lengths ([`ModelError::BufferLength`]).
+    pub fn eval_fixed(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut [i16],
+    ) -> Result<(), ModelError> {
+        let (mut a, mut b) = self.open(true, x, out, scratch)?;
+        let n_freq = self.n_freq();
+        if n_freq == 0 {
+            for (q, &v) in a.iter_mut().zip(x) {
+                *q = libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16;
+            }
+        } else {
+            for (k, f) in self.fourier.chunks_exact(self.in_dim).enumerate() {
+                let t: f32 = f.iter().zip(x).map(|(f, x)| f * x).sum();
+                let theta = ((t - libm::floorf(t)) * 4_294_967_296.0) as u64 as u32;
+                a[k] = sine_turns(theta);
+                a[n_freq + k] = sine_turns(theta.wrapping_add(1 << 30));
+            }
+        }
+        let last = self.layers.len() - 1;
+        let mut bits = in_bits(None, n_freq > 0);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let fi = layer.fan_in;
+            // Inputs rounded to `2^pre` steps (in place: they are not needed again), each chunk's
+            // exact product sum shifted by `post` (FORMAT.md):
+            // `acc = bias + Σ_chunks (Σ q_w · round(x / 2^pre)) >> post`.
+            let shift = u32::from(layer.acc_shift);
+            let pre = input_shift(self.format, fi, bits);
+            let post = shift - pre;
+            if pre > 0 {
+                let half = 1i32 << (pre - 1);
+                for v in &mut a[..fi] {
+                    *v = ((i32::from(*v) + half) >> pre) as i16;
+                }
+            }
+            bits = in_bits(Some(layer.act), false);
+            let input = &a[..fi];
+            let index = i as u8;
+            let fixed_act = FixedAct::new(layer.act)
+                .ok_or(ModelError::Layer { index, what: LayerFault::FixedActivation })?;
+            let to_out = i == last;
+            let mut emit = |j: usize, acc: i32, r: Rescale| {
+                if to_out && layer.act.is_none() {
+                    // Q16.16 of the real output.
+                    out[j] = r.q16(acc) as f32 * (1.0 / 65_536.0);
+                } else if to_out {
+                    out[j] = f32::from(activate(fixed_act, acc, r))
+                        / (1u32 << out_frac(layer.act)) as f32;
+                } else {
+                    b[j] = activate(fixed_act, acc, r);
+                }
+            };
+            match layer.weights {
+                Weights::Q15 { w, b: bias, requant, .. } if !to_out => {
+                    hidden_q15(w, fi, bias, input, post, requant.rescale(), fixed_act, b);
+                }
+                Weights::Q15 { w, b: bias, requant, .. } => {
+                    let r = requant.rescale();
+                    for (j, (row, &bias)) in w.chunks_exact(fi).zip(bias).enumerate() {
+                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), r);
+                    }
+                }
+                Weights::I8 { scales, w, b: bias } => {
+                    // One f32 product and bit operations per row (see `qformat::row_unit`).
+                    let unit = layer.row_unit;
+                    for (j, ((row, &bias), &scale)) in
+                        w.chunks_exact(fi).zip(bias).zip(scales).enumerate()
+                    {
+                        let requant = Requant::from_f32(scale * unit)
+                            .ok_or(ModelError::Layer { index, what: LayerFault::ScaleRange })?;
+                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), requant.rescale());
+                    }
+                }
+                _ => return Err(ModelError::WrongEvaluator(self.format)),
+            }
+            core::mem::swap(&mut a, &mut b);
+        }
+        for (y, [scale, offset]) in out.iter_mut().zip(self.affine) {
+            *y = scale * *y + offset;
+        }
+        Ok(())
+    }
+}
