@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use vi3nr_core::Act;
-use vi3nr_core::model::{self, LayerSpec, ModelSpec, NumberFormat};
-use vi3nr_cuda::export::AlignedBytes;
+use vi3nr_core::model::{self, NumberFormat};
+use vi3nr_cuda::mlp::Mlp;
 
 fn vi3nr(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vi3nr")).args(args).output().unwrap()
@@ -118,51 +118,32 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// The bytes of a small model: `widths` with `acts`, Fourier-encoded when `fourier` is not
-/// empty.
+/// The bytes of a small model: `widths` with `act` on the hidden layers, Fourier-encoded (rows
+/// of `fourier`, `in_dim` coordinates each) when `fourier` is not empty.
 fn model_bytes(
     format: NumberFormat,
     in_dim: usize,
     fourier: &[f32],
     widths: &[usize],
-    acts: &[Option<Act>],
+    act: Act,
 ) -> Vec<u8> {
-    let data: Vec<(Vec<f32>, Vec<f32>)> = widths
+    let weights = widths
         .windows(2)
-        .map(|w| {
-            let weights = (0..w[0] * w[1]).map(|i| ((i * 37 % 19) as f32 - 9.0) / 20.0).collect();
-            (weights, vec![0.05; w[1]])
-        })
+        .map(|w| (0..w[0] * w[1]).map(|i| ((i * 37 % 19) as f32 - 9.0) / 20.0).collect())
         .collect();
-    let layers: Vec<LayerSpec<'_>> = widths
-        .windows(2)
-        .zip(acts)
-        .zip(&data)
-        .map(|((w, &act), (weights, bias))| LayerSpec {
-            fan_in: w[0],
-            fan_out: w[1],
-            act,
-            weights,
-            bias,
-        })
-        .collect();
-    let affine = vec![[1.0, 0.0]; *widths.last().unwrap()];
-    let spec = ModelSpec { format, in_dim, fourier, affine: &affine, layers: &layers };
-    let mut out = AlignedBytes::zeroed(model::encoded_len(&spec).unwrap());
-    let n = model::write(&spec, out.bytes_mut()).unwrap();
-    out.bytes()[..n].to_vec()
+    let biases = widths.windows(2).map(|w| vec![0.05; w[1]]).collect();
+    let mut mlp = Mlp::new(widths, act, weights, biases);
+    mlp.fourier = fourier.to_vec();
+    assert_eq!(mlp.coord_dim(), in_dim);
+    mlp.to_vi3(format).unwrap().bytes().to_vec()
 }
 
 #[test]
 fn inspect_prints_the_header() {
     let dir = temp_dir("inspect");
-    let sine = Some(Act::Sine { omega: 30.0 });
+    let sine = Act::Sine { omega: 30.0 };
     let raw = dir.join("raw.vi3");
-    std::fs::write(
-        &raw,
-        model_bytes(NumberFormat::Q15, 2, &[], &[2, 8, 8, 1], &[sine, sine, None]),
-    )
-    .unwrap();
+    std::fs::write(&raw, model_bytes(NumberFormat::Q15, 2, &[], &[2, 8, 8, 1], sine)).unwrap();
     let out = vi3nr(&["inspect", raw.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
@@ -191,7 +172,7 @@ fn inspect_prints_the_header() {
         3,
         &[0.5, 1.0, -2.0, 1.5, 0.25, 0.0],
         &[4, 16, 5],
-        &[Some(Act::Gaussian { a: 0.5 }), None],
+        Act::Gaussian { a: 0.5 },
     );
     std::fs::write(&fourier, bytes).unwrap();
     let out = vi3nr(&["inspect", fourier.to_str().unwrap()]);
@@ -209,7 +190,7 @@ fn inspect_prints_the_header() {
 #[test]
 fn inspect_rejects_bad_files_with_exit_2() {
     let dir = temp_dir("inspect-bad");
-    let good = model_bytes(NumberFormat::F32, 2, &[], &[2, 8, 1], &[Some(Act::Relu), None]);
+    let good = model_bytes(NumberFormat::F32, 2, &[], &[2, 8, 1], Act::Relu);
     let mut flipped = good.clone();
     flipped[good.len() / 2] ^= 0x10;
     let mut bad_layer = good.clone();
