@@ -8,7 +8,7 @@ use vi3nr_core::model::{self, LayerSpec, ModelError, ModelSpec, NumberFormat};
 
 use crate::mlp::Mlp;
 
-/// Bytes in 4-byte-aligned storage, as [`Model::parse`] requires.
+/// Bytes in 4-byte-aligned storage, as [`Model::parse`](vi3nr_core::model::Model::parse) requires.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlignedBytes {
     words: Vec<u32>,

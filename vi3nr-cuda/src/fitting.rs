@@ -5,7 +5,7 @@
 //! into place, so an interrupted or failed run leaves no half-written file. A diverging run
 //! still writes the last good model and reports the divergence as an error; a stopped run
 //! (SIGINT, SIGTERM: [`Stop`]) writes the last good model, metrics marked interrupted and a
-//! [`checkpoint`](crate::checkpoint) that `--resume` continues from exactly.
+//! [`checkpoint`] that `--resume` continues from exactly.
 
 mod outputs;
 

@@ -2,7 +2,7 @@
 //!
 //! A [`Signal`] is a set of points: coordinates in [-1, 1] (`in_dim` per point) and values in
 //! [-1, 1] (`out_dim` per point). One submodule per kind of signal says how its samples map to
-//! points: [`image`] (PNG, JPEG) and [`audio`] (WAV). The format is found from the file's
+//! points: `image` (PNG, JPEG) and `audio` (WAV). The format is found from the file's
 //! content, not its name.
 
 mod audio;
