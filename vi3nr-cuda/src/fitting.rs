@@ -18,6 +18,7 @@ use vi3nr_core::init::InputStats;
 use vi3nr_core::model::NumberFormat;
 
 use crate::checkpoint::{self, Checkpoint, signal_sha256};
+use crate::cuda::{CudaBackend, Device as _, Driver};
 use crate::limits;
 use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
@@ -176,28 +177,42 @@ fn search_record(found: &Search, score: Score) -> Value {
     })
 }
 
-/// Opens the backend the configuration asks for.
+/// The GPU the configuration asks for, opened before any work: `None` for the CPU (asked
+/// for, or `--device auto` without a GPU, which says so).
+fn open_gpu(device: Device) -> Result<Option<Driver>, String> {
+    if device == Device::Cpu {
+        return Ok(None);
+    }
+    match Driver::open(0) {
+        Ok(gpu) => gpu.map(Some).map_err(|e| format!("cannot set up the GPU: {e}")),
+        Err(why) if device == Device::Cuda => Err(format!("--device cuda: {why}")),
+        Err(why) => {
+            eprintln!("{why}: training on the CPU");
+            Ok(None)
+        }
+    }
+}
+
+/// The backend on `gpu`, or the CPU's.
 fn open_backend(
     config: &FitConfig,
+    gpu: Option<Driver>,
     mlp: Mlp,
     inputs: &[f32],
     values: &[f32],
 ) -> Result<Box<dyn Backend>, String> {
     let (adam, seed) = (Adam::with_lr(config.training.lr), config.training.seed);
-    if config.device != Device::Cpu {
-        match crate::cuda::open(mlp.clone(), inputs, values, adam, seed) {
-            Ok(gpu) => {
-                let gpu = gpu.map_err(|e| e.to_string())?;
-                eprintln!("training on {}", crate::cuda::Device::describe(gpu.device()));
-                return Ok(Box::new(gpu));
-            }
-            Err(why) if config.device == Device::Cuda => {
-                return Err(format!("--device cuda: {why}"));
-            }
-            Err(why) => eprintln!("{why}: training on the CPU"),
+    Ok(match gpu {
+        Some(dev) => {
+            let gpu = CudaBackend::new(dev, mlp, inputs, values, adam, seed)
+                .map_err(|e| e.to_string())?;
+            eprintln!("training on {}", gpu.device().describe());
+            Box::new(gpu)
         }
-    }
-    Ok(Box::new(CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?))
+        None => {
+            Box::new(CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?)
+        }
+    })
 }
 
 /// What every checkpoint of one run shares.
@@ -289,6 +304,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     let sha = signal_sha256(&signal);
     let request = config.request(&widths);
     let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };
+    let gpu = open_gpu(config.device)?;
     std::fs::create_dir_all(&config.out)
         .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
 
@@ -344,7 +360,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     };
     let steps = training.steps - reused;
     let template = mlp.clone();
-    let mut backend = open_backend(config, mlp, &inputs, &signal.values)?;
+    let mut backend = open_backend(config, gpu, mlp, &inputs, &signal.values)?;
     let mut progress = Progress::default();
     if let Some(c) = &resumed {
         if c.backend != backend.name() {
