@@ -98,7 +98,7 @@ pub fn check_model(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, C
     let mut report =
         ModelReport { format: model.format, within: 0, exact: 0, max_abs_diff: 0.0, ticks: 0 };
     let mut ticks = 0u64;
-    for (k, &host) in golden.out.iter().enumerate() {
+    for (k, &host) in golden.host_outputs().iter().enumerate() {
         let x = point(k);
         let mut y = [0f32];
         let (r, t) = timer.time(|| model.eval(&x, &mut y, &mut scratch));

@@ -35,8 +35,32 @@ pub struct GoldenModel {
     pub bytes: &'static Aligned<[u8]>,
     /// The CRC-32 the host read in the file.
     pub crc: u32,
-    /// Host outputs (f32 bits), point `k` at `(GRID[k % 16], GRID[k / 16])`.
-    pub out: [u32; POINTS],
+    /// Host outputs (f32, little endian), point `k` at `(GRID[k % 16], GRID[k / 16])`.
+    pub out: &'static [u8; 4 * POINTS],
+}
+
+/// The [`GoldenModel`] of `models/NAME.vi3` and `models/NAME.out`, whose CRC the host read as
+/// `crc` (the generated `goldens.rs` lists one per model).
+#[macro_export]
+macro_rules! golden {
+    ($name:literal, $crc:literal) => {
+        $crate::GoldenModel {
+            name: $name,
+            bytes: &$crate::Aligned(*include_bytes!(concat!("../models/", $name, ".vi3"))),
+            crc: $crc,
+            out: include_bytes!(concat!("../models/", $name, ".out")),
+        }
+    };
+}
+
+impl GoldenModel {
+    /// The host outputs as f32 bit patterns, point by point.
+    pub fn host_outputs(&self) -> [u32; POINTS] {
+        core::array::from_fn(|k| {
+            let b = [0, 1, 2, 3].map(|i| self.out.get(4 * k + i).copied().unwrap_or(0));
+            u32::from_le_bytes(b)
+        })
+    }
 }
 
 /// The board this binary was built for.

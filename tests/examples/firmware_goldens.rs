@@ -1,6 +1,7 @@
-//! Writes `firmware-demo/src/goldens.rs`: the firmware demo's models (included from
-//! `firmware-demo/models/`), their outputs on a 16×16 grid over [−1, 1]² computed on the host by
-//! the vi3nr-core evaluator, and the host's init plan for a 5-matrix Gaussian network.
+//! Writes `firmware-demo/src/goldens.rs` and `firmware-demo/models/<model>.out`: the firmware
+//! demo's models (included from `firmware-demo/models/`), their outputs on a 16×16 grid over
+//! [−1, 1]² computed on the host by the vi3nr-core evaluator (each `.out` file: 256 f32, little
+//! endian), and the host's init plan for a 5-matrix Gaussian network.
 //!
 //! `cargo run --release -p vi3nr-tests --example firmware_goldens` (or
 //! `firmware-demo/models/regenerate.sh`, which also retrains the models). The test
@@ -57,6 +58,29 @@ fn hex_rows<T: std::fmt::LowerHex>(out: &mut String, values: &[T], indent: usize
     }
 }
 
+/// Each model's host outputs on the grid as the bytes of its `.out` file (f32, little endian).
+pub fn outputs() -> Vec<(&'static str, Vec<u8>)> {
+    let dir = firmware_dir().join("models");
+    let axis = grid();
+    let mut scratch = Scratch::<32>::new();
+    MODELS
+        .iter()
+        .map(|&name| {
+            let bytes = std::fs::read(dir.join(format!("{name}.vi3"))).unwrap();
+            let aligned = AlignedBytes::copy_from(&bytes);
+            let model = Model::parse(aligned.bytes()).unwrap();
+            assert_eq!((model.in_dim, model.out_dim), (2, 1), "{name}: a 2→1 model");
+            let mut out = Vec::with_capacity(4 * N * N);
+            for k in 0..N * N {
+                let mut y = [0f32];
+                model.eval(&[axis[k % N], axis[k / N]], &mut y, &mut scratch).unwrap();
+                out.extend(y[0].to_le_bytes());
+            }
+            (name, out)
+        })
+        .collect()
+}
+
 /// The text of `goldens.rs` for the committed models.
 pub fn render() -> String {
     let dir = firmware_dir().join("models");
@@ -68,32 +92,17 @@ pub fn render() -> String {
          //\n\
          // Models from `models/` and their outputs on the host (vi3nr-core's evaluator, x86_64),\n\
          // and the host's init plan. Floats are stored as bit patterns: comparisons are exact.\n\n\
-         use crate::{Aligned, GoldenModel};\n\n",
+         use crate::{GoldenModel, golden};\n\n",
     );
     s.push_str("/// The grid coordinates of each axis (f32 bits): point `k` is `(GRID[k % 16], GRID[k / 16])`.\n");
     s.push_str(&format!("pub const GRID: [u32; {N}] = [\n"));
     hex_rows(&mut s, &axis.map(f32::to_bits), 4, 8);
     s.push_str("];\n\n");
     s.push_str(&format!("/// The models and their host outputs on the grid.\npub static MODELS: [GoldenModel; {}] = [\n", MODELS.len()));
-    let mut scratch = Scratch::<32>::new();
     for name in MODELS {
         let bytes = std::fs::read(dir.join(format!("{name}.vi3"))).unwrap();
-        let aligned = AlignedBytes::copy_from(&bytes);
-        let model = Model::parse(aligned.bytes()).unwrap();
-        assert_eq!((model.in_dim, model.out_dim), (2, 1), "{name}: a 2→1 model");
-        let mut out = Vec::with_capacity(N * N);
-        for k in 0..N * N {
-            let mut y = [0f32];
-            model.eval(&[axis[k % N], axis[k / N]], &mut y, &mut scratch).unwrap();
-            out.push(y[0].to_bits());
-        }
-        writeln!(s, "    GoldenModel {{").unwrap();
-        writeln!(s, "        name: \"{name}\",").unwrap();
-        writeln!(s, "        bytes: &Aligned(*include_bytes!(\"../models/{name}.vi3\")),").unwrap();
-        writeln!(s, "        crc: 0x{:08x},", model.crc).unwrap();
-        writeln!(s, "        out: [").unwrap();
-        hex_rows(&mut s, &out, 12, 8);
-        writeln!(s, "        ],\n    }},").unwrap();
+        let crc = Model::parse(AlignedBytes::copy_from(&bytes).bytes()).unwrap().crc;
+        writeln!(s, "    golden!(\"{name}\", 0x{crc:08x}),").unwrap();
     }
     s.push_str("];\n\n");
 
@@ -161,5 +170,8 @@ pub fn plan() -> Plan<8> {
 fn main() {
     let path = firmware_dir().join("src/goldens.rs");
     std::fs::write(&path, render()).unwrap();
+    for (name, bytes) in outputs() {
+        std::fs::write(firmware_dir().join(format!("models/{name}.out")), bytes).unwrap();
+    }
     println!("wrote {}", path.display());
 }

@@ -408,39 +408,48 @@ fn apply_flips(bytes: &mut [u8], limit: usize, flips: &[(prop::sample::Index, u8
     done
 }
 
+/// A copy of fixture `file` (a 4-byte-aligned buffer and its length) with `flips` applied in
+/// the header region (`header`) or anywhere below `end` bytes from the end; returns the buffer,
+/// the fixture's name and length, and the positions flipped.
+fn flipped(
+    file: prop::sample::Index,
+    header: bool,
+    flips: &[(prop::sample::Index, u8)],
+    end: usize,
+) -> (Vec<u32>, String, usize, Vec<usize>) {
+    let files = fixtures();
+    let file = file.get(&files);
+    let mut words = file.words.clone();
+    let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..file.len];
+    let limit = if header { payload_at(file.bytes()) } else { file.len - end };
+    let at = apply_flips(bytes, limit, flips);
+    (words, file.name.clone(), file.len, at)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn byte_flips_fail_the_crc((file, header, flips) in flips()) {
-        let files = fixtures();
-        let file = file.get(&files);
-        let mut words = file.words.clone();
-        let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..file.len];
-        let limit = if header { payload_at(file.bytes()) } else { file.len };
-        let at = apply_flips(bytes, limit, &flips);
-        let r = Model::parse(bytes);
+        let (words, name, len, at) = flipped(file, header, &flips, 0);
+        let r = Model::parse(&bytemuck::cast_slice::<u32, u8>(&words)[..len]);
         // Magic, version and declared length are checked before the CRC.
         let early = at
             .iter()
             .any(|&a| a < header::VERSION + 2 || (header::FILE_LEN..header::FILE_LEN + 4).contains(&a));
-        prop_assert!(r.is_err(), "{}: flips at {at:?} parsed", file.name);
+        prop_assert!(r.is_err(), "{name}: flips at {at:?} parsed");
         if !early {
-            prop_assert!(matches!(r, Err(ModelError::Crc { .. })), "{}: {r:?}", file.name);
+            prop_assert!(matches!(r, Err(ModelError::Crc { .. })), "{name}: {r:?}");
         }
     }
 
     #[test]
     fn byte_flips_with_the_crc_fixed_never_panic((file, header, flips) in flips()) {
-        let files = fixtures();
-        let file = file.get(&files);
-        let mut words = file.words.clone();
-        let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..file.len];
-        let limit = if header { payload_at(file.bytes()) } else { file.len - 4 };
-        apply_flips(bytes, limit, &flips);
+        let (mut words, _, len, _) = flipped(file, header, &flips, 4);
+        let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..len];
         fix_crc(bytes);
         if let Ok(model) = Model::parse(bytes) {
-            prop_assert_eq!(model.file_bytes, file.len);
+            prop_assert_eq!(model.file_bytes, len);
             eval_points(&model);
         }
     }

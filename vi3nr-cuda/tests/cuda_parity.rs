@@ -306,34 +306,30 @@ const GPU_SHAPES: [(&[usize], usize); 4] = [
     (&[3, 20, 5, 1], 77),
 ];
 
-#[test]
-fn gpu_forward_matches_cpu() {
+/// Runs `check` on the GPU for every shape of [`GPU_SHAPES`], activation of `acts` and path
+/// (fused and layer by layer); skips (loudly) without a GPU.
+fn gpu_sweep(test: &str, acts: &[Act], check: fn(Driver, &[usize], usize, Act, bool)) {
     for (widths, rows) in GPU_SHAPES {
-        for (act, fused) in ACTS.iter().flat_map(|&a| [(a, true), (a, false)]) {
-            let Some(dev) = gpu("gpu_forward_matches_cpu") else { return };
-            check_forward(dev, widths, rows, act, fused);
+        for (act, fused) in acts.iter().flat_map(|&a| [(a, true), (a, false)]) {
+            let Some(dev) = gpu(test) else { return };
+            check(dev, widths, rows, act, fused);
         }
     }
+}
+
+#[test]
+fn gpu_forward_matches_cpu() {
+    gpu_sweep("gpu_forward_matches_cpu", &ACTS, check_forward::<Driver>);
 }
 
 #[test]
 fn gpu_gradient_matches_cpu() {
-    for (widths, rows) in GPU_SHAPES {
-        for (act, fused) in ACTS.iter().flat_map(|&a| [(a, true), (a, false)]) {
-            let Some(dev) = gpu("gpu_gradient_matches_cpu") else { return };
-            check_gradient(dev, widths, rows, act, fused);
-        }
-    }
+    gpu_sweep("gpu_gradient_matches_cpu", &ACTS, check_gradient::<Driver>);
 }
 
 #[test]
 fn gpu_adam_step_matches_cpu() {
-    for (widths, rows) in GPU_SHAPES {
-        for fused in [true, false] {
-            let Some(dev) = gpu("gpu_adam_step_matches_cpu") else { return };
-            check_adam_step(dev, widths, rows, Act::Sine { omega: 30.0 }, fused);
-        }
-    }
+    gpu_sweep("gpu_adam_step_matches_cpu", &[Act::Sine { omega: 30.0 }], check_adam_step::<Driver>);
 }
 
 #[test]

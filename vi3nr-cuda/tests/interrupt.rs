@@ -70,6 +70,16 @@ fn interrupted(args: &[&str], signals: &[i32]) -> (Option<i32>, String) {
     (child.wait().unwrap().code(), text)
 }
 
+/// A 2000-step fit into a new directory `name`, stopped by `sig` at its first progress line:
+/// the directory (its path as text too) and the exit code.
+fn stopped_fit(name: &str, sig: i32) -> (PathBuf, String, Option<i32>) {
+    let dir = temp_dir(name);
+    let d = dir.to_str().unwrap().to_string();
+    let (code, stderr) = interrupted(&fit_args("2000", &["--out", &d]), &[sig]);
+    assert!(stderr.contains("interrupted by"), "{stderr}");
+    (dir, d, code)
+}
+
 fn metrics(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap()
 }
@@ -142,15 +152,15 @@ fn sigint_keeps_the_last_good_model_and_resume_ends_bit_identical() {
 
 #[test]
 fn sigterm_exits_143_and_a_second_signal_at_once_leaving_nothing_partial() {
-    let dir = temp_dir("term");
-    let d = dir.to_str().unwrap();
-    let (code, stderr) = interrupted(&fit_args("2000", &["--out", d]), &[libc::SIGTERM]);
-    assert_eq!(code, Some(143), "{stderr}");
+    let (dir, d, code) = stopped_fit("term", libc::SIGTERM);
+    assert_eq!(code, Some(143));
     assert_eq!(metrics(&dir)["interrupted"], true);
     // Two signals at once: the second ends the process immediately, still with 128 + signal.
     let before = snapshot(&dir);
-    let (code, stderr) =
-        interrupted(&fit_args("2000", &["--seed", "3", "--out", d]), &[libc::SIGINT, libc::SIGINT]);
+    let (code, stderr) = interrupted(
+        &fit_args("2000", &["--seed", "3", "--out", &d]),
+        &[libc::SIGINT, libc::SIGINT],
+    );
     assert_eq!(code, Some(130), "{stderr}");
     nothing_partial(&dir, &before);
     let _ = std::fs::remove_dir_all(&dir);
@@ -158,9 +168,8 @@ fn sigterm_exits_143_and_a_second_signal_at_once_leaving_nothing_partial() {
 
 #[test]
 fn resume_refuses_another_input_other_settings_or_no_checkpoint() {
-    let dir = temp_dir("refuse");
-    let d = dir.to_str().unwrap();
-    let (code, _) = interrupted(&fit_args("2000", &["--out", d]), &[libc::SIGINT]);
+    let (dir, d, code) = stopped_fit("refuse", libc::SIGINT);
+    let d = d.as_str();
     assert_eq!(code, Some(130));
     let before = snapshot(&dir);
     let lr = vi3nr(&fit_args("2000", &["--lr", "2e-3", "--resume", d]));
