@@ -177,39 +177,36 @@ fn search_record(found: &Search, score: Score) -> Value {
     })
 }
 
-/// The GPU the configuration asks for, opened before any work: `None` for the CPU (asked
-/// for, or `--device auto` without a GPU, which says so).
-fn open_gpu(device: Device) -> Result<Option<Driver>, String> {
+/// The GPU the configuration asks for, opened before any work: `Err(why)` for the CPU (asked
+/// for, or `--device auto` without a GPU: `why` says so).
+fn open_gpu(device: Device) -> Result<Result<Driver, Option<String>>, String> {
     if device == Device::Cpu {
-        return Ok(None);
+        return Ok(Err(None));
     }
     match Driver::open(0) {
-        Ok(gpu) => gpu.map(Some).map_err(|e| format!("cannot set up the GPU: {e}")),
+        Ok(gpu) => gpu.map(Ok).map_err(|e| format!("cannot set up the GPU: {e}")),
         Err(why) if device == Device::Cuda => Err(format!("--device cuda: {why}")),
-        Err(why) => {
-            eprintln!("{why}: training on the CPU");
-            Ok(None)
-        }
+        Err(why) => Ok(Err(Some(format!("{why}: training on the CPU")))),
     }
 }
 
 /// The backend on `gpu`, or the CPU's.
 fn open_backend(
     config: &FitConfig,
-    gpu: Option<Driver>,
+    gpu: Result<Driver, Option<String>>,
     mlp: Mlp,
     inputs: &[f32],
     values: &[f32],
 ) -> Result<Box<dyn Backend>, String> {
     let (adam, seed) = (Adam::with_lr(config.training.lr), config.training.seed);
     Ok(match gpu {
-        Some(dev) => {
+        Ok(dev) => {
             let gpu = CudaBackend::new(dev, mlp, inputs, values, adam, seed)
                 .map_err(|e| e.to_string())?;
             eprintln!("training on {}", gpu.device().describe());
             Box::new(gpu)
         }
-        None => {
+        Err(_) => {
             Box::new(CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?)
         }
     })
@@ -304,9 +301,17 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     let sha = signal_sha256(&signal);
     let request = config.request(&widths);
     let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };
+    // A network the scheme cannot build (SIREN's for another activation) fails here, too.
+    let fresh = match config.search && resumed.is_none() {
+        true => None,
+        false => Some(config.init.init_for(&widths, config.act, training.seed, input)?),
+    };
     let gpu = open_gpu(config.device)?;
     std::fs::create_dir_all(&config.out)
         .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
+    if let Err(Some(why)) = &gpu {
+        eprintln!("{why}");
+    }
 
     let mut frequencies = Vec::new();
     if let Some((m, scale)) = config.fourier {
@@ -325,9 +330,10 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         init = InitScheme::Vi3nr(found.chosen);
         searched = Some(found);
     }
-    let mut mlp = match &searched {
-        Some(found) => found.start.clone(),
-        None => init.init_for(&widths, config.act, training.seed, input)?,
+    let mut mlp = match (&searched, fresh) {
+        (Some(found), _) => found.start.clone(),
+        (None, Some(mlp)) => mlp,
+        (None, None) => return Err("no initial network".into()),
     };
     mlp.fourier = frequencies;
     let record = match &resumed {
