@@ -11,7 +11,7 @@ use float::{f32get, fbin, fcmp, ffma, ftest, fun};
 use integer::{atomic, icmp, int, int_un};
 
 use crate::error::{Access, EmuError, Site};
-use crate::inst::{BoolOp, IntOp, Op, Space, Src, Sreg, Ty, f16_value, mask, sext};
+use crate::inst::{BoolOp, FMode, IntOp, Op, Space, Src, Sreg, Ty, f16_value, mask, sext};
 use crate::memory::{Fault, Global, Shared, mark};
 use crate::parse::Program;
 
@@ -362,7 +362,7 @@ impl Runner<'_> {
                         let p = int(if hi { IntOp::MulHi } else { IntOp::MulLo }, ty, v!(a), v!(b));
                         set!(d, p.wrapping_add(v!(c)) & mask(ty.bits()))
                     }
-                    Op::Float { op, ty, ftz, sat, d, a, b } => {
+                    Op::Float { op, mode: FMode { ty, ftz, sat }, d, a, b } => {
                         let (a, b) = (v!(a), v!(b));
                         set!(
                             d,
@@ -373,7 +373,7 @@ impl Runner<'_> {
                             }
                         )
                     }
-                    Op::FloatUn { op, ty, ftz, sat, d, a } => {
+                    Op::FloatUn { op, mode: FMode { ty, ftz, sat }, d, a } => {
                         let a = v!(a);
                         set!(
                             d,
@@ -384,7 +384,7 @@ impl Runner<'_> {
                             }
                         )
                     }
-                    Op::Fma { ty, ftz, sat, d, a, b, c } => {
+                    Op::Fma { mode: FMode { ty, ftz, sat }, d, a, b, c } => {
                         let (a, b, c) = (v!(a), v!(b), v!(c));
                         set!(
                             d,

@@ -261,6 +261,15 @@ pub(crate) struct Call {
     pub args: Vec<Src>,
 }
 
+/// The type and modifiers of a float arithmetic instruction (`.ftz`: subnormals flush to zero,
+/// `.sat`: the result clamps to [0, 1]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FMode {
+    pub ty: Ty,
+    pub ftz: bool,
+    pub sat: bool,
+}
+
 /// A decoded operation.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Op {
@@ -301,25 +310,19 @@ pub(crate) enum Op {
     },
     Float {
         op: FOp,
-        ty: Ty,
-        ftz: bool,
-        sat: bool,
+        mode: FMode,
         d: u32,
         a: Src,
         b: Src,
     },
     FloatUn {
         op: FUn,
-        ty: Ty,
-        ftz: bool,
-        sat: bool,
+        mode: FMode,
         d: u32,
         a: Src,
     },
     Fma {
-        ty: Ty,
-        ftz: bool,
-        sat: bool,
+        mode: FMode,
         d: u32,
         a: Src,
         b: Src,

@@ -37,58 +37,27 @@ pub(super) trait Fp:
     fn max(self, b: Self) -> Self;
 }
 
+/// The [`Fp`] items that forward to the inherent method of the same name.
 macro_rules! fp_methods {
     ($t:ty) => {
         const ZERO: $t = 0.0;
         const ONE: $t = 1.0;
-        fn is_subnormal(self) -> bool {
-            <$t>::is_subnormal(self)
-        }
-        fn is_nan(self) -> bool {
-            <$t>::is_nan(self)
-        }
-        fn is_finite(self) -> bool {
-            <$t>::is_finite(self)
-        }
-        fn is_infinite(self) -> bool {
-            <$t>::is_infinite(self)
-        }
-        fn is_normal(self) -> bool {
-            <$t>::is_normal(self)
-        }
-        fn copysign(self, s: $t) -> $t {
-            <$t>::copysign(self, s)
-        }
-        fn abs(self) -> $t {
-            <$t>::abs(self)
-        }
-        fn sqrt(self) -> $t {
-            <$t>::sqrt(self)
-        }
-        fn exp2(self) -> $t {
-            <$t>::exp2(self)
-        }
-        fn log2(self) -> $t {
-            <$t>::log2(self)
-        }
-        fn sin(self) -> $t {
-            <$t>::sin(self)
-        }
-        fn cos(self) -> $t {
-            <$t>::cos(self)
-        }
-        fn tanh(self) -> $t {
-            <$t>::tanh(self)
-        }
+        fp_methods!(@unary $t, bool: is_subnormal, is_nan, is_finite, is_infinite, is_normal);
+        fp_methods!(@unary $t, $t: abs, sqrt, exp2, log2, sin, cos, tanh);
+        fp_methods!(@binary $t: copysign, min, max);
         fn mul_add(self, b: $t, c: $t) -> $t {
             <$t>::mul_add(self, b, c)
         }
-        fn min(self, b: $t) -> $t {
-            <$t>::min(self, b)
-        }
-        fn max(self, b: $t) -> $t {
-            <$t>::max(self, b)
-        }
+    };
+    (@unary $t:ty, $out:ty: $($name:ident),*) => {
+        $(fn $name(self) -> $out {
+            <$t>::$name(self)
+        })*
+    };
+    (@binary $t:ty: $($name:ident),*) => {
+        $(fn $name(self, b: $t) -> $t {
+            <$t>::$name(self, b)
+        })*
     };
 }
 

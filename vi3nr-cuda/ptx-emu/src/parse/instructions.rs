@@ -4,7 +4,7 @@
 use super::operands::{Ctx, want};
 use super::statements::{Opnd, Stmt};
 use crate::inst::{
-    AtomOp, BoolOp, Call, Cmp, FOp, FUn, IntOp, IntUn, Op, Rnd, Space, Src, Test, Ty,
+    AtomOp, BoolOp, Call, Cmp, FMode, FOp, FUn, IntOp, IntUn, Op, Rnd, Space, Src, Test, Ty,
 };
 
 /// The modifiers of an opcode, sorted into kinds.
@@ -87,6 +87,11 @@ impl<'a> Mods<'a> {
         }
     }
 
+    /// The float mode of type `ty` with the `.ftz` and `.sat` seen.
+    pub(super) fn fmode(&self, ty: Ty) -> FMode {
+        FMode { ty, ftz: self.ftz, sat: self.sat }
+    }
+
     pub(super) fn finish(&self) -> Result<(), String> {
         match self.rest.iter().find(|r| !IGNORED.contains(r)) {
             Some(r) => Err(format!("unsupported modifier `.{r}`")),
@@ -136,7 +141,7 @@ pub(super) fn decode(c: &Ctx, st: &Stmt) -> Result<Op, String> {
                     return Err("f16 arithmetic is not supported".into());
                 }
                 let b = c.src(&ops[2], ty)?;
-                Op::Float { op, ty, ftz: m.ftz, sat: m.sat, d, a, b }
+                Op::Float { op, mode: m.fmode(ty), d, a, b }
             } else {
                 if m.sat {
                     return Err("integer .sat is not supported".into());
@@ -174,7 +179,7 @@ pub(super) fn decode(c: &Ctx, st: &Stmt) -> Result<Op, String> {
             let d = c.dst(&ops[0])?;
             let (a, b) = (c.src(&ops[1], ty)?, c.src(&ops[2], ty)?);
             if ty.float() {
-                Op::Fma { ty, ftz: m.ftz, sat: m.sat, d, a, b, c: c.src(&ops[3], ty)? }
+                Op::Fma { mode: m.fmode(ty), d, a, b, c: c.src(&ops[3], ty)? }
             } else if m.base == "fma" {
                 return Err("fma needs a float type".into());
             } else if m.take("wide") {
@@ -215,7 +220,7 @@ pub(super) fn decode(c: &Ctx, st: &Stmt) -> Result<Op, String> {
                     "tanh" => FUn::Tanh,
                     b => return Err(format!("`{b}` has no float form")),
                 };
-                Op::FloatUn { op, ty, ftz: m.ftz, sat: m.sat, d, a }
+                Op::FloatUn { op, mode: m.fmode(ty), d, a }
             } else {
                 let op = match m.base {
                     "neg" => IntUn::Neg,
