@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use image::{ExtendedColorType, ImageEncoder};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::export::atomic_write;
@@ -108,45 +109,51 @@ fn render(curves: &Curves, title: &str) -> Result<Vec<u8>, String> {
         let loss: Vec<(u64, f64)> = points(curves, &curves.loss, |v| v.is_finite() && v > 0.0);
         let psnr: Vec<(u64, f64)> = points(curves, &curves.psnr, f64::is_finite);
 
-        let mut chart = ChartBuilder::on(&top)
-            .caption("loss", (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(steps.clone(), log_range(&loss).log_scale())
+        let loss_y = log_range(&loss).log_scale();
+        let fmt_loss = |v: &f64| format!("{v:.0e}");
+        panel(&top, "loss", steps.clone(), loss_y, "loss (log scale)", &fmt_loss, &loss, BLUE)
             .map_err(|e| draw_err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("step")
-            .y_desc("loss (log scale)")
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 16))
-            .draw()
+        let fmt_psnr = |v: &f64| format!("{v:.1}");
+        panel(&bottom, "PSNR", steps, linear_range(&psnr), "PSNR (dB)", &fmt_psnr, &psnr, RED)
             .map_err(|e| draw_err(&e))?;
-        draw_series(&mut chart, &loss, BLUE).map_err(|e| draw_err(&e))?;
-
-        let mut chart = ChartBuilder::on(&bottom)
-            .caption("PSNR", (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(steps, linear_range(&psnr))
-            .map_err(|e| draw_err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("step")
-            .y_desc("PSNR (dB)")
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 16))
-            .draw()
-            .map_err(|e| draw_err(&e))?;
-        draw_series(&mut chart, &psnr, RED).map_err(|e| draw_err(&e))?;
 
         root.present().map_err(|e| draw_err(&e))?;
     }
     Ok(rgb)
+}
+
+/// One chart of the report on `area`: `points` against the steps, y on `y`.
+#[allow(clippy::too_many_arguments)]
+fn panel<DB, Y>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    steps: Range<u64>,
+    y: Y,
+    y_desc: &str,
+    y_format: &dyn Fn(&f64) -> String,
+    points: &[(u64, f64)],
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FAMILY, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(80)
+        .build_cartesian_2d(steps, y)?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc(y_desc)
+        .y_label_formatter(y_format)
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 16))
+        .draw()?;
+    draw_series(&mut chart, points, color)
 }
 
 /// The (step, value) pairs whose value passes `keep`.

@@ -83,6 +83,29 @@ fn backend<D: Device>(
     cuda
 }
 
+/// A signal of `rows` points and the same network on the CPU and on `dev`.
+struct Pair<D: Device> {
+    coords: Vec<f32>,
+    values: Vec<f32>,
+    cpu: CpuBackend,
+    cuda: CudaBackend<D>,
+}
+
+fn pair<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) -> Pair<D> {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, act);
+    let cpu = CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
+    let cuda = backend(dev, mlp, &coords, &values, fused);
+    Pair { coords, values, cpu, cuda }
+}
+
+/// Prints and checks that `got` is within `tol` of `want` ([`rel_err`]).
+fn agree(case: &str, what: &str, got: &[f32], want: &[f32], tol: f64) {
+    let e = rel_err(got, want);
+    eprintln!("{case}: {what} {e:.1e}");
+    assert!(e < tol, "{case}: {what} is {e:.2e}, above {tol:.0e}");
+}
+
 /// Largest |a − b| over max |b| (or 1e-30).
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -91,47 +114,29 @@ fn rel_err(a: &[f32], b: &[f32]) -> f64 {
 }
 
 fn check_forward<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
-    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
-    let mlp = network(widths, act);
-    let adam = Adam::with_lr(1e-3);
-    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = backend(dev, mlp, &coords, &values, fused);
+    let Pair { coords, values, mut cpu, mut cuda } = pair(dev, widths, rows, act, fused);
     let (mut a, mut b) = (vec![0.0; values.len()], vec![0.0; values.len()]);
     cpu.predict(&coords, &mut a).unwrap();
     cuda.predict(&coords, &mut b).unwrap();
-    let e = rel_err(&b, &a);
-    eprintln!(
-        "{act} {widths:?} rows {rows} fused {fused}: forward, largest difference / largest output {e:.1e}"
-    );
-    assert!(e < 2e-5, "{act} {widths:?} rows {rows}: forward differs by {e:.2e}");
+    let case = format!("{act} {widths:?} rows {rows} fused {fused}");
+    agree(&case, "forward (largest difference / largest output)", &b, &a, 2e-5);
 }
 
 fn check_gradient<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
-    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
-    let mlp = network(widths, act);
-    let adam = Adam::with_lr(1e-3);
-    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = backend(dev, mlp, &coords, &values, fused);
+    let Pair { coords, values, mut cpu, mut cuda } = pair(dev, widths, rows, act, fused);
     let (la, ga) = cpu.loss_and_gradient(&coords, &values).unwrap();
     let (lb, gb) = cuda.loss_and_gradient(&coords, &values).unwrap();
     assert!((la - lb).abs() <= 1e-5 * la.abs(), "{act} {widths:?}: loss {lb} vs {la}");
-    let e = rel_err(&gb, &ga);
-    eprintln!(
-        "{act} {widths:?} rows {rows} fused {fused}: gradient, largest difference / largest entry {e:.1e}"
-    );
-    assert!(e < 1e-4, "{act} {widths:?} rows {rows}: gradient differs by {e:.2e}");
+    let case = format!("{act} {widths:?} rows {rows} fused {fused}");
+    agree(&case, "gradient (largest difference / largest entry)", &gb, &ga, 1e-4);
 }
 
 /// One full-batch Adam step: parameters agree, except where a gradient is so small that its
 /// sign is rounding noise (Adam's first step moves every parameter by ±lr).
 fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, fused: bool) {
-    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
-    let mlp = network(widths, act);
-    let adam = Adam::with_lr(1e-3);
-    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let Pair { coords, values, mut cpu, mut cuda } = pair(dev, widths, rows, act, fused);
     let (_, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
     let gmax = grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-    let mut cuda = backend(dev, mlp, &coords, &values, fused);
     cpu.step(Batch::Full).unwrap();
     cuda.step(Batch::Full).unwrap();
     let (lc, lg) = (cpu.take_loss().unwrap(), cuda.take_loss().unwrap());
@@ -155,11 +160,7 @@ fn check_loss_curve<D: Device>(
     steps: u64,
     fused: bool,
 ) {
-    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
-    let mlp = network(widths, act);
-    let adam = Adam::with_lr(1e-3);
-    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
-    let mut cuda = backend(dev, mlp, &coords, &values, fused);
+    let Pair { mut cpu, mut cuda, .. } = pair(dev, widths, rows, act, fused);
     let every = steps / 10;
     let (mut first, mut last) = (0.0, 0.0);
     for block in 0..10 {
