@@ -280,9 +280,15 @@ pub struct SignalError {
 }
 
 impl SignalError {
-    /// An error about `path`.
+    /// An error about `path`. A decoder's message that spans lines is joined into one.
     fn new(path: &Path, kind: ErrorKind, message: impl Into<String>) -> SignalError {
-        SignalError { path: path.to_path_buf(), kind, message: message.into() }
+        let mut message = message.into();
+        if message.contains(['\n', '\r']) {
+            let lines: Vec<&str> =
+                message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            message = lines.join("; ");
+        }
+        SignalError { path: path.to_path_buf(), kind, message }
     }
 
     /// The file the error is about.
@@ -303,3 +309,15 @@ impl fmt::Display for SignalError {
 }
 
 impl std::error::Error for SignalError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_one_line() {
+        let e = SignalError::new(Path::new("a.jpg"), ErrorKind::Corrupt, "first\n  second\r\n\n");
+        assert_eq!(e.to_string(), "a.jpg: first; second");
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+    }
+}
