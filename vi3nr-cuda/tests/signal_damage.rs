@@ -223,3 +223,15 @@ proptest! {
         decode(file, &bytes)?;
     }
 }
+
+/// A corrupt JPEG on which the `image` crate's decoder (zune-jpeg 0.5) panics inside its IDCT
+/// (found by the `image` fuzz target): an error naming the file, not a panic.
+#[test]
+fn a_jpeg_that_panics_the_decoder_is_an_error() {
+    let bytes = include_bytes!("data/jpeg-idct-panic.jpg");
+    let path = std::path::Path::new("jpeg-idct-panic.jpg");
+    let err = vi3nr_cuda::signal::Signal::from_bytes(bytes, path).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("jpeg-idct-panic.jpg: cannot decode JPEG"), "{text}");
+    assert!(!text.contains('\n'), "{text}");
+}

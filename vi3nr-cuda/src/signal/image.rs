@@ -66,7 +66,9 @@ pub(super) fn decode(
     let (width, height) = decoder.dimensions();
     fits(width, height, row_bits, bytes.len()).map_err(|cause| fail(ErrorKind::TooLarge, cause))?;
     Limits::default().reserve(decoder.total_bytes()).map_err(image_err)?;
-    let img = DynamicImage::from_decoder(decoder).map_err(image_err)?;
+    let img = contained(|| DynamicImage::from_decoder(decoder))
+        .map_err(|cause| fail(ErrorKind::Corrupt, cause))?
+        .map_err(image_err)?;
     let (width, height) = (img.width(), img.height());
     if width == 0 || height == 0 {
         return Err(SignalError::new(
@@ -383,4 +385,36 @@ mod tests {
         assert!(jpeg_whole(&scan).is_err());
         assert!(jpeg_whole(&[&scan[..], &[0xFF, 0xD9]].concat()).is_ok());
     }
+}
+
+thread_local! {
+    /// Whether this thread is inside [`contained`]: its panics are reported as errors.
+    static CONTAINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a third-party decoder that may panic on malformed input (zune-jpeg 0.5 unwraps inside
+/// its IDCT on some corrupt JPEGs, found by the `image` fuzz target) and turns a panic into an
+/// error, without the panic message on stderr: the panic hook stays silent for this thread
+/// while it runs, and every other panic reaches the previous hook as before.
+fn contained<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    CONTAINED.with(|c| c.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    CONTAINED.with(|c| c.set(false));
+    result.map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        format!("malformed data (the decoder gave up: {what})")
+    })
 }
