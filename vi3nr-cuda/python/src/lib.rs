@@ -14,7 +14,7 @@ use pyo3::types::PyBytes;
 use serde_json::json;
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, InputStats, SigmaP, Solution, SolveOptions};
-use vi3nr_core::model::{Model, NumberFormat};
+use vi3nr_core::model::{Model, NumberFormat, Weights};
 use vi3nr_cuda::export::AlignedBytes;
 use vi3nr_cuda::fitting::{self, Device, FitConfig};
 use vi3nr_cuda::init_report::{self, SigmaChoice};
@@ -143,6 +143,34 @@ fn load_bytes(bytes: &[u8]) -> PyResult<Loaded> {
         "crc": model.crc,
     });
     Ok((header.to_string(), mlp.weights, mlp.biases))
+}
+
+/// The stored numbers of a `.vi3` file's layers, not dequantised, as JSON: per layer `kind`
+/// (f32, f16, q15, i8), `w` (row-major `fan_out × fan_in`; f16 widened exactly to f32, q15
+/// and i8 as integers), `b` (f32, or i32 accumulator units for q15 and i8) and `scales` (q15:
+/// one, i8: one per row; `w · scale` is the weight).
+#[pyfunction]
+fn load_raw(bytes: &[u8]) -> PyResult<String> {
+    let aligned = AlignedBytes::copy_from(bytes);
+    let model = Model::parse(aligned.bytes()).map_err(value_error)?;
+    let layers: Vec<_> = model
+        .layers
+        .iter()
+        .map(|l| match l.weights {
+            Weights::F32 { w, b } => json!({"kind": "f32", "w": w, "b": b, "scales": []}),
+            Weights::F16 { w, b } => json!({
+                "kind": "f16",
+                "w": w.iter().map(|x| x.to_f32()).collect::<Vec<_>>(),
+                "b": b,
+                "scales": [],
+            }),
+            Weights::Q15 { scale, w, b, .. } => {
+                json!({"kind": "q15", "w": w, "b": b, "scales": [scale]})
+            }
+            Weights::I8 { scales, w, b } => json!({"kind": "i8", "w": w, "b": b, "scales": scales}),
+        })
+        .collect();
+    Ok(json!(layers).to_string())
 }
 
 /// Encodes a network as `.vi3` bytes in `precision`.
@@ -324,6 +352,7 @@ fn _vi3nr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solve_sigma_p, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(load_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(load_raw, m)?)?;
     m.add_function(wrap_pyfunction!(save_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
     Ok(())

@@ -41,6 +41,17 @@ def test_quantised_models_dequantise(fitted):
         assert np.abs(a - b).max() <= np.abs(a).max() / 100
 
 
+def test_raw_integers_and_scales_give_the_dequantised_weights(fitted):
+    _, out = fitted
+    m = vi3nr.load(out / "model.vi3")
+    q = vi3nr.load(vi3nr.save(m, precision="i8"), raw=True)
+    for r, w in zip(q.raw, q.weights):
+        assert r["kind"] == "i8" and r["w"].dtype == np.int8
+        np.testing.assert_allclose(r["w"] * r["scales"][:, None], w, rtol=1e-6, atol=1e-7)
+    f = vi3nr.load(out / "model.vi3", raw=True)
+    assert f.raw[0]["kind"] == "f32" and np.array_equal(f.raw[0]["w"], m.weights[0])
+
+
 def test_to_torch_matches_the_weights(fitted):
     torch = require("torch")
     _, out = fitted

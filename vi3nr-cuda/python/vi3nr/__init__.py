@@ -120,6 +120,10 @@ class Model:
     fourier: np.ndarray
     format: str = "f32"
     in_dim: int = 0
+    #: With ``load(…, raw=True)``: per layer the stored numbers, not dequantised: ``kind``
+    #: (f32, f16, q15, i8), ``w`` ``(fan_out, fan_in)`` (float32, or int16/int8), ``b``
+    #: (float32, or int32 accumulator units), ``scales`` (q15: one, i8: one per row).
+    raw: Optional[List[Dict[str, Any]]] = None
 
     @property
     def encoding(self) -> Optional[Dict[str, Any]]:
@@ -136,8 +140,9 @@ class Model:
         return vt.to_torch(self)
 
 
-def load(path: Union[str, os.PathLike, bytes]) -> Model:
-    """Reads a ``.vi3`` file (a path, or its bytes) into a :class:`Model`."""
+def load(path: Union[str, os.PathLike, bytes], raw: bool = False) -> Model:
+    """Reads a ``.vi3`` file (a path, or its bytes) into a :class:`Model`, dequantised to
+    float32; with ``raw``, also the stored integers and scales (``Model.raw``)."""
     if isinstance(path, (bytes, bytearray, memoryview)):
         data = bytes(path)
     else:
@@ -151,7 +156,20 @@ def load(path: Union[str, os.PathLike, bytes]) -> Model:
     fourier = np.asarray(h["fourier"], dtype=np.float32)
     if fourier.size:
         fourier = fourier.reshape(-1, h["in_dim"])
+    raw_layers = None
+    if raw:
+        raw_layers = []
+        int_w = {"f32": np.float32, "f16": np.float32, "q15": np.int16, "i8": np.int8}
+        for i, l in enumerate(json.loads(_vi3nr.load_raw(data))):
+            k = l["kind"]
+            raw_layers.append({
+                "kind": k,
+                "w": np.asarray(l["w"], dtype=int_w[k]).reshape(widths[i + 1], widths[i]),
+                "b": np.asarray(l["b"], dtype=np.float32 if k in ("f32", "f16") else np.int32),
+                "scales": np.asarray(l["scales"], dtype=np.float32),
+            })
     return Model(
+        raw=raw_layers,
         widths=widths,
         activation=h["activation"],
         weights=ws,

@@ -34,6 +34,7 @@ class Model:
     fourier: np.ndarray
     format: str
     in_dim: int
+    raw: Optional[List[Dict[str, Any]]]
     def __init__(
         self,
         widths: List[int],
@@ -44,12 +45,13 @@ class Model:
         fourier: np.ndarray,
         format: str = "f32",
         in_dim: int = 0,
+        raw: Optional[List[Dict[str, Any]]] = None,
     ) -> None: ...
     @property
     def encoding(self) -> Optional[Dict[str, Any]]: ...
     def to_torch(self) -> Any: ...
 
-def load(path: Union[str, PathLike[str], bytes]) -> Model: ...
+def load(path: Union[str, PathLike[str], bytes], raw: bool = False) -> Model: ...
 def save(model: Model, path: Union[str, PathLike[str], None] = None, precision: Optional[str] = None) -> bytes: ...
 
 class FitResult:
