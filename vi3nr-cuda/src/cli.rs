@@ -7,6 +7,7 @@
 pub mod compare;
 pub mod eval;
 pub mod fit;
+pub mod fit_many;
 pub mod init;
 pub mod inspect;
 pub mod toy;
@@ -35,6 +36,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Fit an INR to an image or audio file (without INPUT: the bundled photograph) and export it.
     Fit(fit::FitArgs),
+    /// Fit every input of a manifest (or one shard of it) into OUT/<name>/, skipping those done.
+    FitMany(fit_many::FitManyArgs),
     /// Render an image or audio file from a model with the vi3nr-core evaluator.
     Eval(eval::EvalArgs),
     /// Fit one signal with every initialisation and activation; print a PSNR table.

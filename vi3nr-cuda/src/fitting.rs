@@ -287,6 +287,24 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
         Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
         None => Signal::bundled(),
     };
+    run_from(config, &signal, start, on_eval)
+}
+
+/// [`run`] on a signal already in memory (`config.input` only names it in metrics.json).
+pub fn run_signal(
+    config: &FitConfig,
+    signal: &Signal,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<FitSummary, String> {
+    run_from(config, signal, Instant::now(), on_eval)
+}
+
+fn run_from(
+    config: &FitConfig,
+    signal: &Signal,
+    start: Instant,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<FitSummary, String> {
     let (first, input) = match config.fourier {
         Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
         None => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
@@ -298,7 +316,7 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
     let rows = batch.rows(signal.len());
     let trials = if config.search { crate::search::FIRST_MULTIPLES.len() } else { 1 };
     limits::check_fit(&widths, signal.in_dim(), signal.len(), rows, trials)?;
-    let sha = signal_sha256(&signal);
+    let sha = signal_sha256(signal);
     let request = config.request(&widths);
     let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };
     // A network the scheme cannot build (SIREN's for another activation) fails here, too.
@@ -421,9 +439,9 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
             .map_err(|e| format!("cannot remove {}: {e}", checkpoint_path.display()))?;
     }
 
-    let exported = Exported::new(&outcome, &signal)?;
+    let exported = Exported::new(&outcome, signal)?;
     let title = format!("{} {} init, {}", config.act, config.init.name(), signal.layout.describe());
-    write_model_files(&config.out, &outcome, &exported, config.precision, &signal, &title)?;
+    write_model_files(&config.out, &outcome, &exported, config.precision, signal, &title)?;
     let (psnr, bytes, _) = exported.get(config.precision)?;
     let steps_per_second = outcome.steps as f64 / outcome.train_seconds.max(1e-12);
     let mut metrics = json!({

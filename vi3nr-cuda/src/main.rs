@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Toy(args) => cli::toy::run(&args),
         Command::Inspect(args) => cli::inspect::run(&args),
         Command::Fit(args) => cli::fit::run(&args),
+        Command::FitMany(args) => cli::fit_many::run(&args),
         Command::Eval(args) => cli::eval::run(&args),
         Command::Compare(args) => cli::compare::run(&args),
     };
