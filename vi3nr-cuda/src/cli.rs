@@ -36,7 +36,7 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Fit an INR to an image or audio file (without INPUT: the bundled photograph) and export it.
     Fit(fit::FitArgs),
-    /// Fit every input of a manifest (or one shard of it) into OUT/<name>/, skipping those done.
+    /// Fit every input of a manifest (or one shard of it) into OUT/NAME/, skipping those done.
     FitMany(fit_many::FitManyArgs),
     /// Render an image or audio file from a model with the vi3nr-core evaluator.
     Eval(eval::EvalArgs),

@@ -24,7 +24,7 @@ pub struct FitManyArgs {
     /// e.g. `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
     #[arg(long, value_parser = parse_shard, default_value = "0/1")]
     shard: (usize, usize),
-    /// Output directory: each input's outputs go into OUT/<file name without extension>/.
+    /// Output directory: each input's outputs go into OUT/NAME/ (NAME: the file name without its extension).
     #[arg(long, default_value = "out")]
     out: PathBuf,
     /// `vi3nr fit` flags for every input, after `--`, e.g. `-- --steps 300 --hidden 64,64`.
