@@ -8,7 +8,7 @@ use vi3nr_core::model::{Model, NumberFormat};
 use vi3nr_cuda::render::{psnr, render};
 use vi3nr_cuda::schemes::InitScheme;
 use vi3nr_cuda::signal::Signal;
-use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, fit};
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, Schedule, fit};
 
 #[test]
 fn fit_export_evaluate() {
@@ -21,7 +21,12 @@ fn fit_export_evaluate() {
     let mut trained = vec![0.0f32; signal.values.len()];
     cpu.predict(&signal.coords, &mut trained).unwrap();
     let start = psnr(&trained, &signal.values);
-    let options = FitOptions { steps: 300, batch: Batch::Random(1024), eval_every: 100 };
+    let options = FitOptions {
+        steps: 300,
+        batch: Batch::Random(1024),
+        eval_every: 100,
+        schedule: Schedule::CONSTANT,
+    };
     let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {}).unwrap();
     let end = out.evaluations.last().unwrap().psnr;
     assert!(end > 20.0 && end > start + 5.0, "PSNR {start:.2} → {end:.2} dB");
@@ -55,7 +60,12 @@ fn fourier_features_export_and_evaluate_like_the_trainer() {
     mlp.fourier = vi3nr_cuda::mlp::fourier_frequencies(8, 2, 3.0, 4);
     let inputs = mlp.encode(&signal.coords);
     let mut cpu = CpuBackend::new(mlp, &inputs, &signal.values, Adam::with_lr(1e-3), 2).unwrap();
-    let options = FitOptions { steps: 100, batch: Batch::Random(1024), eval_every: 50 };
+    let options = FitOptions {
+        steps: 100,
+        batch: Batch::Random(1024),
+        eval_every: 50,
+        schedule: Schedule::CONSTANT,
+    };
     let out = fit(&mut cpu, &inputs, &signal.values, &options, &mut |_| {}).unwrap();
     let mut trained = vec![0.0f32; signal.values.len()];
     cpu.predict(&inputs, &mut trained).unwrap();

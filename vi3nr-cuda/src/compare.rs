@@ -1,23 +1,27 @@
 //! `vi3nr compare`: the same signal fitted once per initialisation scheme and activation, with
-//! equal steps, learning rate, widths and seed, to see whether VI3NR beats the baselines.
+//! equal steps, learning rate, schedule, widths and seed, and with the search given to every
+//! scheme alike, to see whether VI3NR beats the baselines and which part of its gain is the
+//! plan and which the search's procedure.
 
 use vi3nr_core::Act;
 use vi3nr_core::init::{InputStats, SigmaP};
 
 use crate::mlp::Mlp;
 use crate::schemes::{InitScheme, Vi3nrOptions};
-use crate::search::{Score, Trial, search};
+use crate::search::{Family, Score, Search, Trial, search};
 use crate::signal::Signal;
 use crate::stop::Stop;
-use crate::train::{Adam, Batch, CpuBackend, FitOptions, Training, fit};
+use crate::train::{Adam, Batch, CpuBackend, Training, fit};
 
 /// One run's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareRow {
     /// Activation.
     pub act: Act,
-    /// Scheme name.
+    /// Row label: the scheme's name, `vi3nr-plan`, `<scheme>-search` or `<scheme>+eq`.
     pub init: &'static str,
+    /// Seed of the initialisation and the minibatches.
+    pub seed: u64,
     /// PSNR on the whole signal after the last step (dB).
     pub psnr: f64,
     /// Best PSNR seen at any evaluation (dB).
@@ -69,6 +73,34 @@ fn one(
     from(signal, mlp, act, steps, config, label)
 }
 
+/// The search of `family` and the fit from its winner (the rest of the fit's steps).
+fn searched(
+    signal: &Signal,
+    widths: &[usize],
+    act: Act,
+    family: Family,
+    config: &Training,
+    label: &'static str,
+) -> Result<(CompareRow, Search), String> {
+    let trial = Trial::new(act, config, Score::Fit);
+    let input = InputStats::uniform(-1.0, 1.0);
+    let found =
+        search(&signal.coords, &signal.values, widths, &trial, &family, input, &Stop::new())?;
+    let steps = config.steps - found.reused_steps();
+    let mut row = from(signal, found.start.clone(), act, steps, config, label)?;
+    row.seconds += found.seconds;
+    let c = found.candidates[found.best];
+    let what = if family.vi3nr().is_some() { "σ_p" } else { "gain" };
+    row.detail = format!(
+        "{what} {:.4} σ_0 {:.4}; search {:.1} % of the fit ({:.1} extra steps)",
+        c.sigma_p,
+        c.first_sigma,
+        100.0 * found.cost_fraction(),
+        found.extra_steps()
+    );
+    Ok((row, found))
+}
+
 /// One fit of `signal` for `steps` steps from the network `mlp`.
 fn from(
     signal: &Signal,
@@ -78,14 +110,10 @@ fn from(
     config: &Training,
     label: &'static str,
 ) -> Result<CompareRow, String> {
-    let mut cpu =
-        CpuBackend::new(mlp, &signal.coords, &signal.values, Adam::with_lr(config.lr), config.seed)
-            .map_err(|e| e.to_string())?;
-    let options = FitOptions {
-        steps,
-        batch: Batch::for_signal(config.batch, signal.len()),
-        eval_every: (steps / 10).max(1),
-    };
+    let adam = Adam::for_training(config);
+    let mut cpu = CpuBackend::new(mlp, &signal.coords, &signal.values, adam, config.seed)
+        .map_err(|e| e.to_string())?;
+    let options = config.fit_options(steps, signal.len(), (steps / 10).max(1));
     let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {})
         .map_err(|e| e.to_string())?;
     Ok(CompareRow {
@@ -94,6 +122,7 @@ fn from(
         psnr: out.evaluations.last().map_or(f64::NAN, |e| e.psnr),
         best_psnr: out.evaluations.iter().map(|e| e.psnr).fold(f64::NAN, f64::max),
         seconds: out.train_seconds,
+        seed: config.seed,
         steps,
         detail: String::new(),
         diverged: out.diverged,
@@ -109,16 +138,32 @@ pub fn check(signal: &Signal, config: &Training) -> Result<(), String> {
     crate::limits::check_fit(&widths, signal.in_dim(), signal.len(), rows, trials)
 }
 
-/// Fits `signal` once per run, calling `on_row` after each. Per activation, after the fixed
-/// schemes: VI3NR with `--sigma-p search` (`vi3nr-search`: the final fit starts from the
-/// search's winner and runs [`Search::reused_steps`](crate::search::Search::reused_steps)
-/// fewer steps, so the model's own training equals a baseline's; the search's wall time is
-/// counted in `seconds`), then the best baseline again with the search's extra cost
-/// ([`Search::extra_steps`](crate::search::Search::extra_steps), rounded up) added to its
-/// steps (`<scheme>+eq`, equal total compute).
+/// The `<scheme>-search` and `<scheme>+eq` labels of a baseline.
+fn labels(scheme: InitScheme) -> (&'static str, &'static str) {
+    match scheme {
+        InitScheme::Xavier => ("xavier-search", "xavier+eq"),
+        InitScheme::PyTorch => ("pytorch-search", "pytorch+eq"),
+        _ => ("siren-search", "siren+eq"),
+    }
+}
+
+/// Fits `signal` with every row for each activation of `acts` and each of `seeds` (seed,
+/// seed + 1, …), calling `on_row` after each. Per activation and seed:
+/// - every scheme with `config.steps` steps (`vi3nr` is the textbook plan);
+/// - `vi3nr-search`: VI3NR with `--sigma-p search` (the final fit starts from the search's
+///   winner and runs [`Search::reused_steps`] fewer steps; the search's wall time is in
+///   `seconds`);
+/// - `vi3nr-plan`: the plan that search chose, trained from scratch without the warm start,
+///   for the steps plus the search's [`Search::extra_steps`] (equal total compute);
+/// - `<scheme>-search` for every baseline: the same search and warm start over the
+///   baseline's own weights ([`Family::Scaled`]: its first layer rescaled over VI3NR's σ_0
+///   grid, its hidden layers over the same gains);
+/// - `<best baseline>+eq`: the best plain baseline again with the search's extra steps.
 pub fn run(
     signal: &Signal,
     config: &Training,
+    seeds: u64,
+    acts: &[Act],
     on_row: &mut dyn FnMut(&CompareRow),
 ) -> Result<Vec<CompareRow>, String> {
     check(signal, config)?;
@@ -128,45 +173,43 @@ pub fn run(
         on_row(&row);
         rows.push(row);
     };
-    for act in ACTIVATIONS {
-        let mut baselines = Vec::new();
-        for (a, scheme) in runs().into_iter().filter(|(a, _)| *a == act) {
-            let row = one(signal, &widths, a, scheme, config.steps, config, scheme.name())?;
-            if !matches!(scheme, InitScheme::Vi3nr(_)) {
-                baselines.push((scheme, row.psnr));
+    for &act in acts {
+        for k in 0..seeds.max(1) {
+            let config = &Training { seed: config.seed + k, ..config.clone() };
+            let mut baselines = Vec::new();
+            for (a, scheme) in runs().into_iter().filter(|(a, _)| *a == act) {
+                let row = one(signal, &widths, a, scheme, config.steps, config, scheme.name())?;
+                if !matches!(scheme, InitScheme::Vi3nr(_)) {
+                    baselines.push((scheme, row.psnr));
+                }
+                emit(row, &mut rows);
             }
+            let family = Family::Vi3nr(Vi3nrOptions::default());
+            let (row, found) = searched(signal, &widths, act, family, config, "vi3nr-search")?;
             emit(row, &mut rows);
-        }
-        // VI3NR searched.
-        let options = Vi3nrOptions::default();
-        let trial = Trial::new(act, config, Score::Fit);
-        let input = InputStats::uniform(-1.0, 1.0);
-        let found =
-            search(&signal.coords, &signal.values, &widths, &trial, &options, input, &Stop::new())?;
-        let steps = config.steps - found.reused_steps();
-        let mut row = from(signal, found.start.clone(), act, steps, config, "vi3nr-search")?;
-        row.seconds += found.seconds;
-        let c = found.candidates[found.best];
-        row.detail = format!(
-            "σ_p {:.4} σ_0 {:.4}; search {:.1} % of the fit ({:.1} extra steps)",
-            c.sigma_p,
-            c.first_sigma,
-            100.0 * found.cost_fraction(),
-            found.extra_steps()
-        );
-        emit(row, &mut rows);
-        // The best baseline with the search's extra cost added.
-        let extra = found.extra_steps().ceil() as u64;
-        if let Some(&(scheme, _)) = baselines.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-            let label = match scheme {
-                InitScheme::Xavier => "xavier+eq",
-                InitScheme::PyTorch => "pytorch+eq",
-                _ => "siren+eq",
-            };
-            emit(
-                one(signal, &widths, act, scheme, config.steps + extra, config, label)?,
-                &mut rows,
-            );
+            let extra = found.extra_steps().ceil() as u64;
+            let input = InputStats::uniform(-1.0, 1.0);
+            let plan = found.chosen.init(&widths, act, config.seed, input)?;
+            let mut row = from(signal, plan, act, config.steps + extra, config, "vi3nr-plan")?;
+            row.detail = format!("the search's plan from scratch, {} steps", config.steps + extra);
+            emit(row, &mut rows);
+            for &(scheme, _) in &baselines {
+                let family = Family::Scaled { scheme, gain: 1.0, first_sigma: 1.0 };
+                let label = labels(scheme).0;
+                emit(searched(signal, &widths, act, family, config, label)?.0, &mut rows);
+            }
+            if let Some(&(scheme, _)) = baselines.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+                let row = one(
+                    signal,
+                    &widths,
+                    act,
+                    scheme,
+                    config.steps + extra,
+                    config,
+                    labels(scheme).1,
+                )?;
+                emit(row, &mut rows);
+            }
         }
     }
     Ok(rows)

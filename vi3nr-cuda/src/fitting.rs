@@ -22,7 +22,7 @@ use crate::cuda::{CudaBackend, Device as _, Driver};
 use crate::limits;
 use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
-use crate::search::{Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
+use crate::search::{Family, Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
 use crate::signal::Signal;
 use crate::stop::Stop;
 use crate::train::{
@@ -74,6 +74,9 @@ pub struct FitConfig {
     pub checkpoint_every: Option<u64>,
     /// Continue from the checkpoint in `out` (the same signal and settings).
     pub resume: bool,
+    /// Also write the network the fit starts from (after the search, if any) here, as
+    /// model.safetensors is written (`--save-init`).
+    pub save_init: Option<PathBuf>,
     /// Polled between steps; a request ends the run cleanly.
     pub stop: Stop,
 }
@@ -104,6 +107,9 @@ impl FitConfig {
             "fourier": self.fourier.map(|(m, scale)| json!([m, scale])),
             "steps": t.steps,
             "lr": t.lr,
+            "lr_schedule": format!("{:?}", t.schedule.kind).to_lowercase(),
+            "warmup": t.schedule.warmup,
+            "clip_grad": t.clip,
             "batch": t.batch,
             "seed": t.seed,
         })
@@ -198,7 +204,7 @@ fn open_backend(
     inputs: &[f32],
     values: &[f32],
 ) -> Result<Box<dyn Backend>, String> {
-    let (adam, seed) = (Adam::with_lr(config.training.lr), config.training.seed);
+    let (adam, seed) = (Adam::for_training(&config.training), config.training.seed);
     Ok(match gpu {
         Ok(dev) => {
             let gpu = CudaBackend::new(dev, mlp, inputs, values, adam, seed)
@@ -343,9 +349,9 @@ fn run_from(
             return Err("--sigma-p search applies to --init vi3nr".into());
         };
         let trial = Trial::new(config.act, training, config.search_score);
-        let found =
-            search(&inputs, &signal.values, &widths, &trial, &options, input, &config.stop)?;
-        init = InitScheme::Vi3nr(found.chosen);
+        let family = Family::Vi3nr(options);
+        let found = search(&inputs, &signal.values, &widths, &trial, &family, input, &config.stop)?;
+        init = InitScheme::Vi3nr(found.chosen.vi3nr().unwrap_or(options));
         searched = Some(found);
     }
     let mut mlp = match (&searched, fresh) {
@@ -354,6 +360,10 @@ fn run_from(
         (None, None) => return Err("no initial network".into()),
     };
     mlp.fourier = frequencies;
+    if let (Some(path), None) = (&config.save_init, &resumed) {
+        let bytes = crate::export::safetensors_bytes(&mlp)?;
+        write(path, &bytes).map_err(|e| format!("--save-init: {e}"))?;
+    }
     let record = match &resumed {
         Some(c) => c.record.clone(),
         None => {
@@ -402,7 +412,8 @@ fn run_from(
     }
     let saver =
         Saver { out: &config.out, backend: backend.name().to_string(), sha, request, record };
-    let options = FitOptions { steps, batch, eval_every: (steps / 50).max(1) };
+    let options =
+        FitOptions { steps, batch, eval_every: (steps / 50).max(1), schedule: training.schedule };
     let mut watcher = Watcher {
         on_eval,
         saver: &saver,
@@ -454,6 +465,9 @@ fn run_from(
             "fourier": config.fourier.map(|(m, scale)| json!({"frequencies": m, "scale": scale})),
             "steps": training.steps,
             "lr": training.lr,
+            "lr_schedule": format!("{:?}", training.schedule.kind).to_lowercase(),
+            "warmup": training.schedule.warmup,
+            "clip_grad": training.clip,
             "batch": training.batch,
             "seed": training.seed,
             "device": backend.name(),

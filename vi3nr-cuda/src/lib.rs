@@ -37,6 +37,7 @@ pub mod mlp;
 pub mod render;
 pub mod schemes;
 pub mod search;
+pub mod seeds;
 pub mod signal;
 pub mod stop;
 pub mod toy;

@@ -221,3 +221,24 @@ impl InitScheme {
         Ok(Mlp::new(widths, act, weights, biases))
     }
 }
+
+/// Rescales `mlp`'s weights: the first layer's so that its pre-activations (bias excluded)
+/// spread `first_sigma` for inputs with statistics `input` (`σ_0² = fan_in · E[x²] · E[w²]`
+/// over the drawn weights), the layers between hidden layers' by `gain`; the output layer and
+/// the biases stay. How a baseline gets VI3NR's first-layer spread and a hidden gain to search.
+pub fn rescale(mlp: &mut Mlp, input: InputStats, gain: f64, first_sigma: f64) -> Result<(), Error> {
+    let x2 = input.second_moment()?;
+    let first = &mut mlp.weights[0];
+    let w2 = first.iter().map(|&w| f64::from(w) * f64::from(w)).sum::<f64>() / first.len() as f64;
+    let spread = (mlp.widths[0] as f64 * x2 * w2).sqrt();
+    if !(spread > 0.0 && first_sigma.is_finite() && first_sigma > 0.0 && gain.is_finite()) {
+        return Err(Error::NotPositive("first-layer spread"));
+    }
+    let s = (first_sigma / spread) as f32;
+    first.iter_mut().for_each(|w| *w *= s);
+    let last = mlp.weights.len() - 1;
+    for w in mlp.weights.iter_mut().take(last).skip(1) {
+        w.iter_mut().for_each(|w| *w *= gain as f32);
+    }
+    Ok(())
+}

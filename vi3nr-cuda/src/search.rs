@@ -10,9 +10,70 @@ use vi3nr_core::init::{FirstSigma, InputStats, SigmaP};
 
 use crate::mlp::Mlp;
 use crate::render::psnr;
-use crate::schemes::Vi3nrOptions;
+use crate::schemes::{InitScheme, Vi3nrOptions};
 use crate::stop::Stop;
 use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
+
+/// What a search varies, and the network a candidate starts as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Family {
+    /// VI3NR with these options: candidates vary σ_0 and σ_p around the plan's anchor and root.
+    Vi3nr(Vi3nrOptions),
+    /// A baseline given the same search: its first layer's weights rescaled so that its
+    /// pre-activations spread `first_sigma` (the same σ_0 grid as VI3NR's, SIREN's ω_0 in
+    /// effect), and its hidden layers' weights multiplied by `gain` (the same multiples as
+    /// VI3NR's σ_p, around 1: the scheme's own).
+    Scaled {
+        /// The baseline (Xavier, PyTorch or SIREN).
+        scheme: InitScheme,
+        /// Factor on the weights of the layers between hidden layers.
+        gain: f64,
+        /// Spread of the first layer's pre-activations (bias excluded).
+        first_sigma: f64,
+    },
+}
+
+impl Family {
+    /// The candidate of this family at `(sigma_p, first_sigma)` (for a baseline, σ_p is the
+    /// hidden gain).
+    pub fn at(&self, sigma_p: f64, first_sigma: f64) -> Family {
+        match *self {
+            Family::Vi3nr(o) => Family::Vi3nr(Vi3nrOptions {
+                sigma_p: SigmaP::Value(sigma_p),
+                first_sigma: FirstSigma::Value(first_sigma),
+                bias: o.bias,
+            }),
+            Family::Scaled { scheme, .. } => Family::Scaled { scheme, gain: sigma_p, first_sigma },
+        }
+    }
+
+    /// The VI3NR options, for the VI3NR family.
+    pub fn vi3nr(&self) -> Option<Vi3nrOptions> {
+        match self {
+            Family::Vi3nr(o) => Some(*o),
+            Family::Scaled { .. } => None,
+        }
+    }
+
+    /// A network of this family (for a baseline, its scheme's network rescaled).
+    pub fn init(
+        &self,
+        widths: &[usize],
+        act: Act,
+        seed: u64,
+        input: InputStats,
+    ) -> Result<Mlp, String> {
+        match *self {
+            Family::Vi3nr(o) => o.init(widths, act, seed, input).map_err(|e| e.to_string()),
+            Family::Scaled { scheme, gain, first_sigma } => {
+                let mut mlp = scheme.init_for(widths, act, seed, input)?;
+                crate::schemes::rescale(&mut mlp, input, gain, first_sigma)
+                    .map_err(|e| e.to_string())?;
+                Ok(mlp)
+            }
+        }
+    }
+}
 
 /// One candidate of the σ_p search and how far it got.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,8 +96,8 @@ pub struct Candidate {
 pub struct Trial {
     /// Hidden activation.
     pub act: Act,
-    /// Adam learning rate.
-    pub lr: f32,
+    /// Adam's learning rate and clipping (trials keep the rate constant).
+    pub adam: Adam,
     /// Minibatch size (`None`: the default for the signal).
     pub batch: Option<usize>,
     /// Seed of initialisation and minibatches.
@@ -52,7 +113,7 @@ impl Trial {
     pub fn new(act: Act, training: &Training, score: Score) -> Self {
         Trial {
             act,
-            lr: training.lr,
+            adam: Adam::for_training(training),
             batch: training.batch,
             seed: training.seed,
             steps: training.steps,
@@ -224,8 +285,8 @@ pub struct Search {
     pub candidates: Vec<Candidate>,
     /// Index of the best candidate (of the second stage).
     pub best: usize,
-    /// The VI3NR options of the best candidate.
-    pub chosen: Vi3nrOptions,
+    /// The best candidate's initialisation.
+    pub chosen: Family,
     /// The best candidate's network after its trials: the final fit starts from it.
     pub start: Mlp,
     /// The halving schedules of the two stages.
@@ -281,7 +342,7 @@ fn race(
     split: &Split,
     widths: &[usize],
     trial: &Trial,
-    options: &Vi3nrOptions,
+    family: &Family,
     input: InputStats,
     trial_batch: usize,
     candidates: &mut Vec<Candidate>,
@@ -299,14 +360,8 @@ fn race(
         .par_iter()
         .enumerate()
         .map(|(k, &(sigma_p, first_sigma))| {
-            let candidate = Vi3nrOptions {
-                sigma_p: SigmaP::Value(sigma_p),
-                first_sigma: FirstSigma::Value(first_sigma),
-                bias: options.bias,
-            };
-            let mlp =
-                candidate.init(widths, trial.act, trial.seed, input).map_err(|e| e.to_string())?;
-            let adam = Adam::with_lr(trial.lr);
+            let mlp = family.at(sigma_p, first_sigma).init(widths, trial.act, trial.seed, input)?;
+            let adam = trial.adam;
             CpuBackend::new(mlp, &split.train_x, &split.train_y, adam, trial.seed)
                 .map(|cpu| (offset + k, cpu))
                 .map_err(|e| e.to_string())
@@ -395,7 +450,7 @@ pub fn search(
     values: &[f32],
     widths: &[usize],
     trial: &Trial,
-    options: &Vi3nrOptions,
+    family: &Family,
     input: InputStats,
     stop: &Stop,
 ) -> Result<Search, String> {
@@ -420,11 +475,14 @@ pub fn search(
         return Err(format!("--sigma-p search needs at least {HOLDOUT} points"));
     }
     // The base σ_p and the first-layer anchor: the activation's recommended spread, or the
-    // base σ_p where it has none.
-    let plan = Vi3nrOptions { first_sigma: FirstSigma::Recommended, ..*options }
+    // base σ_p where it has none. A baseline's search has the same anchor and a gain of 1 as
+    // its base.
+    let options = family.vi3nr().unwrap_or_default();
+    let plan = Vi3nrOptions { first_sigma: FirstSigma::Recommended, ..options }
         .plan(widths, trial.act, input)
         .map_err(|e| e.to_string())?;
-    let (base, anchor) = (plan.sigma_p, plan.first_sigma);
+    let base = if family.vi3nr().is_some() { plan.sigma_p } else { 1.0 };
+    let anchor = plan.first_sigma;
     let fit_points = Batch::for_signal(trial.batch, n).rows(n);
     let trial_batch = ((fit_points as f64 * TRIAL_BATCH_FRACTION).ceil() as usize).max(1);
     let held = n / HOLDOUT;
@@ -432,17 +490,13 @@ pub fn search(
     let mut candidates = Vec::new();
     let grid = first_stage_grid(base, anchor);
     let race_on = |grid: &[(f64, f64)], schedule: &Schedule, c: &mut Vec<Candidate>| {
-        race(grid, schedule, &split, widths, trial, options, input, trial_batch, c, stop)
+        race(grid, schedule, &split, widths, trial, family, input, trial_batch, c, stop)
     };
     let (k, _) = race_on(&grid, &first, &mut candidates)?;
     let grid = second_stage_grid(base, candidates[k].first_sigma);
     let (best, start) = race_on(&grid, &second, &mut candidates)?;
     let c = candidates[best];
-    let chosen = Vi3nrOptions {
-        sigma_p: SigmaP::Value(c.sigma_p),
-        first_sigma: FirstSigma::Value(c.first_sigma),
-        bias: options.bias,
-    };
+    let chosen = family.at(c.sigma_p, c.first_sigma);
     let seconds = started.elapsed().as_secs_f64();
     Ok(Search {
         candidates,

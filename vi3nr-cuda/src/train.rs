@@ -2,8 +2,10 @@
 //! backend and the training loop, which knows nothing of the backend it drives.
 
 mod cpu;
+mod schedule;
 
 pub use cpu::CpuBackend;
+pub use schedule::{LrSchedule, Schedule};
 
 use crate::mlp::Mlp;
 use std::fmt;
@@ -22,17 +24,31 @@ pub struct Training {
     pub batch: Option<usize>,
     /// Seed of the initialisation and the minibatches.
     pub seed: u64,
+    /// How the learning rate moves over the steps.
+    pub schedule: Schedule,
+    /// Gradient-norm clipping: the largest L2 norm of the whole gradient (`None`: off).
+    pub clip: Option<f32>,
 }
 
 impl Training {
     /// Checks every value before any work starts: steps > 0, a finite positive learning rate,
-    /// a batch > 0, at least one hidden width, all > 0.
+    /// fewer warm-up steps than steps, a finite positive clipping norm, a batch > 0, at least
+    /// one hidden width, all > 0.
     pub fn check(&self) -> Result<(), String> {
         if self.steps == 0 {
             return Err("--steps must be > 0".into());
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(format!("--lr must be finite and > 0, got {}", self.lr));
+        }
+        if self.schedule.warmup >= self.steps {
+            return Err(format!(
+                "--warmup must be fewer than --steps ({}), got {}",
+                self.steps, self.schedule.warmup
+            ));
+        }
+        if let Some(c) = self.clip.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(format!("--clip-grad must be finite and > 0, got {c}"));
         }
         if self.batch == Some(0) {
             return Err("--batch must be > 0".into());
@@ -50,6 +66,16 @@ impl Training {
         widths.push(out_dim);
         widths
     }
+
+    /// The loop's options for a fit of `steps` steps on `points` points with these settings.
+    pub fn fit_options(&self, steps: u64, points: usize, eval_every: u64) -> FitOptions {
+        FitOptions {
+            steps,
+            batch: Batch::for_signal(self.batch, points),
+            eval_every,
+            schedule: self.schedule,
+        }
+    }
 }
 
 /// Which samples a step trains on.
@@ -61,10 +87,10 @@ pub enum Batch {
     Random(usize),
 }
 
-/// Adam's hyper-parameters.
+/// Adam's hyper-parameters, and the gradient clipping before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Adam {
-    /// Learning rate.
+    /// Learning rate (a [`Schedule`] scales it per step through [`Backend::set_lr_factor`]).
     pub lr: f32,
     /// First-moment decay.
     pub beta1: f32,
@@ -72,6 +98,9 @@ pub struct Adam {
     pub beta2: f32,
     /// Denominator guard.
     pub eps: f32,
+    /// The largest L2 norm of the whole gradient: a larger one is scaled down to it first
+    /// (PyTorch's `clip_grad_norm_`); `None`: no clipping.
+    pub clip: Option<f32>,
 }
 
 impl Batch {
@@ -101,7 +130,12 @@ impl Batch {
 impl Adam {
     /// PyTorch's defaults with the given learning rate.
     pub fn with_lr(lr: f32) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: None }
+    }
+
+    /// `training`'s learning rate and clipping with PyTorch's other defaults.
+    pub fn for_training(training: &Training) -> Self {
+        Adam { clip: training.clip, ..Adam::with_lr(training.lr) }
     }
 }
 
@@ -146,6 +180,8 @@ pub trait Backend {
     fn name(&self) -> &'static str;
     /// One Adam step of MSE on a batch. A device backend may only queue the work.
     fn step(&mut self, batch: Batch) -> Result<(), TrainError>;
+    /// The learning rate of the following steps: [`Adam::lr`] × `factor` (rounded to f32).
+    fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError>;
     /// The mean batch loss (before each update) over the steps since the previous call, NaN
     /// if any was not finite; waits for queued steps. Devices copy the loss back only here.
     fn take_loss(&mut self) -> Result<f64, TrainError>;
@@ -203,6 +239,8 @@ pub struct FitOptions {
     pub batch: Batch,
     /// Steps between evaluations on the whole signal (and snapshots of the model).
     pub eval_every: u64,
+    /// The learning rate's schedule over the `steps`.
+    pub schedule: Schedule,
 }
 
 /// One evaluation on the whole signal.
@@ -319,6 +357,7 @@ pub fn fit_from(
     let mut stopped = None;
     for step in run.step + 1..=options.steps {
         let start = Instant::now();
+        backend.set_lr_factor(options.schedule.factor(step, options.steps))?;
         backend.step(options.batch)?;
         run.train_seconds += start.elapsed().as_secs_f64();
         run.step = step;

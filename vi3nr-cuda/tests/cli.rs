@@ -89,6 +89,12 @@ fn invalid_input_exits_2_with_a_message() {
         &["init", "-a", "tanh", "--layers", "2,8,1", "--input", "uniform:1,-1"],
         &["init", "-a", "tanh", "--layers", "2,8,1", "--input-mean", "0", "--input-std", "-1"],
         &["toy", "--layers", "0"],
+        &["toy", "--draws", "0"],
+        &["fit", "--steps", "10", "--warmup", "10", "--out", "/tmp/vi3nr-never"],
+        &["fit", "--clip-grad", "0", "--out", "/tmp/vi3nr-never"],
+        &["fit", "--clip-grad", "nan", "--out", "/tmp/vi3nr-never"],
+        &["fit", "--init", "xavier", "--sigma-p", "0.5", "--out", "/tmp/vi3nr-never"],
+        &["compare", "--seeds", "0"],
     ];
     for args in cases {
         let out = vi3nr(args);
@@ -96,6 +102,23 @@ fn invalid_input_exits_2_with_a_message() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("error"), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    }
+}
+
+/// `--draws 3`: every row's mean and standard deviation are those of its three draws.
+#[test]
+fn toy_draws_give_mean_and_sd() {
+    let args = ["toy", "--layers", "3", "--width", "16", "--batch", "32", "--only", "relu"];
+    let v = json(&[&args[..], &["--draws", "3", "--json"]].concat());
+    for r in v["rows"].as_array().unwrap() {
+        let d: Vec<f64> =
+            r["forward_draws"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(d.len(), 3);
+        let mean = d.iter().sum::<f64>() / 3.0;
+        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+        assert!((r["forward_smape"].as_f64().unwrap() - mean).abs() < 1e-9, "{r}");
+        assert!((r["forward_sd"].as_f64().unwrap() - sd).abs() < 1e-9, "{r}");
+        assert!(sd > 0.0, "different draws differ: {r}");
     }
 }
 
@@ -253,7 +276,10 @@ fn fit_writes_every_output_and_eval_renders_it() {
     for file in ["model.vi3", "model.safetensors", "recon.png", "curves.png", "metrics.json"] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
-    assert_eq!(metrics["steps"], 20);
+    // The default searches first: the final fit continues from the winner for the rest.
+    let reused = metrics["search_cost"]["reused_steps"].as_u64().unwrap();
+    assert_eq!(metrics["steps"].as_u64().unwrap() + reused, 20);
+    assert_eq!(metrics["config"]["lr_schedule"], "cosine");
     assert!(metrics["steps_per_second"].as_f64().unwrap() > 0.0);
     for format in ["f32", "f16", "q15", "i8"] {
         assert!(metrics["final_psnr"][format].as_f64().unwrap() > 5.0, "{format}");
@@ -429,20 +455,68 @@ fn sigma_p_search_runs_trials_and_records_them() {
 
 #[test]
 fn compare_json_has_every_row() {
-    let v = json(&["compare", "--steps", "10", "--hidden", "8", "--batch", "64", "--json"]);
+    let args = ["compare", "--steps", "10", "--hidden", "8", "--batch", "64", "--seeds", "2"];
+    let v = json(&[&args[..], &["--json"]].concat());
     let rows = v["rows"].as_array().unwrap();
-    // sine: vi3nr, xavier, pytorch, siren, search, equal compute; others one row fewer.
-    assert_eq!(rows.len(), 6 + 3 * 5);
-    assert!(rows.iter().any(|r| r["init"] == "vi3nr-search"));
-    assert!(rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")).count() == 4);
+    // Per seed, sine: vi3nr, xavier, pytorch, siren, vi3nr-search, vi3nr-plan, three
+    // <baseline>-search rows, equal compute; the others have no siren rows.
+    assert_eq!(rows.len(), 2 * (10 + 3 * 8));
+    for label in ["vi3nr-search", "vi3nr-plan", "xavier-search", "pytorch-search", "siren-search"] {
+        assert!(rows.iter().any(|r| r["init"] == label), "{label}");
+    }
+    assert!(rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")).count() == 8);
     assert!(rows.iter().all(|r| r["psnr"].as_f64().unwrap().is_finite()));
-    // The searched fit starts from the search's winner and runs fewer steps; the best baseline
-    // gets the search's extra cost on top of the 10.
-    for r in rows.iter().filter(|r| r["init"] == "vi3nr-search") {
+    assert!(rows.iter().any(|r| r["seed"] == 1));
+    // The searched fits start from their winners and run fewer steps; the plan from scratch
+    // and the best baseline get the search's extra cost on top of the 10.
+    for r in rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("-search")) {
         assert!(r["steps"].as_u64().unwrap() < 10);
         assert!(r["detail"].as_str().unwrap().contains("% of the fit"));
     }
-    for r in rows.iter().filter(|r| r["init"].as_str().unwrap().ends_with("+eq")) {
+    for r in rows
+        .iter()
+        .filter(|r| r["init"] == "vi3nr-plan" || r["init"].as_str().unwrap().ends_with("+eq"))
+    {
         assert!(r["steps"].as_u64().unwrap() > 10);
     }
+    // The summary: one entry per activation and label, mean and sd of both seeds.
+    let summary = v["summary"].as_array().unwrap();
+    assert_eq!(summary.len(), 10 + 3 * 8);
+    for s in summary {
+        let p: Vec<f64> =
+            s["psnr"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(p.len(), 2);
+        assert!((s["mean"].as_f64().unwrap() - (p[0] + p[1]) / 2.0).abs() < 1e-9);
+        assert!((s["sd"].as_f64().unwrap() - (p[0] - p[1]).abs() / 2f64.sqrt()).abs() < 1e-9);
+    }
+}
+
+/// `--save-init` writes the network the fit starts from: with `--init xavier`, weights within
+/// Xavier's bound under model.safetensors' names and shapes, not the trained weights.
+#[test]
+fn save_init_writes_the_starting_network() {
+    use safetensors::SafeTensors;
+    let dir = temp_dir("save-init");
+    let init = dir.join("init.safetensors");
+    let out = dir.join("out");
+    let init_arg = init.to_str().unwrap();
+    small_fit(&out, &["--init", "xavier", "--save-init", init_arg]);
+    let (a, b) =
+        (std::fs::read(&init).unwrap(), std::fs::read(out.join("model.safetensors")).unwrap());
+    let (start, trained) =
+        (SafeTensors::deserialize(&a).unwrap(), SafeTensors::deserialize(&b).unwrap());
+    let mut names = start.names();
+    names.sort();
+    let mut trained_names = trained.names();
+    trained_names.sort();
+    assert_eq!(names, trained_names);
+    for name in names.iter().filter(|n| n.ends_with("weight")) {
+        let (s, t) = (start.tensor(name).unwrap(), trained.tensor(name).unwrap());
+        assert_eq!(s.shape(), t.shape());
+        let bound = (6.0 / (s.shape()[0] + s.shape()[1]) as f32).sqrt();
+        let mut w = s.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()));
+        assert!(w.all(|x| x.abs() <= bound), "{name} within Xavier's bound");
+        assert_ne!(s.data(), t.data(), "{name}: the start, not the trained weights");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

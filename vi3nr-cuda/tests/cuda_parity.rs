@@ -420,17 +420,23 @@ fn emulated_sine_is_accurate_for_large_arguments() {
     assert!(es < 2e-7 && ec < 2e-7, "sin error {es:.2e}, cos error {ec:.2e}");
 }
 
-/// The trainer's loop (`train::fit`: steps, loss at evaluations only, predictions, parameter
-/// snapshots) on the CUDA backend ends where the CPU backend ends.
+/// The trainer's loop (`train::fit`: steps, a learning-rate schedule with warm-up, loss at
+/// evaluations only, predictions, parameter snapshots) on the CUDA backend ends where the CPU
+/// backend ends; the schedule changes the run.
 #[test]
 fn emulated_fit_loop_matches_cpu() {
-    use vi3nr_cuda::train::{FitOptions, fit};
+    use vi3nr_cuda::train::{FitOptions, LrSchedule, Schedule, fit};
     let (coords, values) = data(48, 2, 3);
     let mlp = network(&[2, 16, 16, 3], Act::Sine { omega: 30.0 });
-    let options = FitOptions { steps: 30, batch: Batch::Full, eval_every: 10 };
+    let schedule = Schedule { kind: LrSchedule::Step, warmup: 5 };
+    let options = FitOptions { steps: 30, batch: Batch::Full, eval_every: 10, schedule };
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
     let a = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();
+    let constant = FitOptions { schedule: Schedule::CONSTANT, ..options };
+    let mut other = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let c = fit(&mut other, &coords, &values, &constant, &mut |_| {}).unwrap();
+    assert_ne!(a.evaluations[2].loss, c.evaluations[2].loss, "the schedule has an effect");
     let mut cuda = backend(emulated(), mlp, &coords, &values, true);
     let b = fit(&mut cuda, &coords, &values, &options, &mut |_| {}).unwrap();
     assert_eq!(b.evaluations.len(), 3);

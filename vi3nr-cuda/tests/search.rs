@@ -5,8 +5,8 @@ use vi3nr_core::Act;
 use vi3nr_core::init::{FirstSigma, InputStats, SigmaP};
 use vi3nr_cuda::schemes::Vi3nrOptions;
 use vi3nr_cuda::search::{
-    FIRST_MULTIPLES, FIRST_STAGE_RUNGS, FIRST_STAGE_SIGMA, SECOND_STAGE_RUNGS, SIGMA_MULTIPLES,
-    Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
+    FIRST_MULTIPLES, FIRST_STAGE_RUNGS, FIRST_STAGE_SIGMA, Family, SECOND_STAGE_RUNGS,
+    SIGMA_MULTIPLES, Schedule, Score, Trial, extrapolate, first_stage_grid, search, search_budget,
     second_stage_grid,
 };
 use vi3nr_cuda::stop::Stop;
@@ -106,7 +106,7 @@ fn a_search_reports_what_it_cost() {
     let steps = 100;
     let trial = Trial {
         act: Act::Sine { omega: 30.0 },
-        lr: 1e-3,
+        adam: vi3nr_cuda::train::Adam::with_lr(1e-3),
         batch: None,
         seed: 1,
         steps,
@@ -114,15 +114,17 @@ fn a_search_reports_what_it_cost() {
     };
     let options = Vi3nrOptions::default();
     let input = InputStats::uniform(-1.0, 1.0);
-    let found = search(&coords, &values, &widths, &trial, &options, input, &Stop::new()).unwrap();
+    let found =
+        search(&coords, &values, &widths, &trial, &Family::Vi3nr(options), input, &Stop::new())
+            .unwrap();
     assert_eq!(found.candidates.len(), FIRST_MULTIPLES.len() + SIGMA_MULTIPLES.len());
     // The second stage keeps the first stage's best spread and searches σ_p.
     let stage2 = &found.candidates[FIRST_MULTIPLES.len()..];
     assert!(stage2.iter().all(|c| c.first_sigma == stage2[0].first_sigma));
     assert!(found.best >= FIRST_MULTIPLES.len());
     let best = found.candidates[found.best];
-    assert_eq!(found.chosen.first_sigma, FirstSigma::Value(best.first_sigma));
-    assert_eq!(found.chosen.sigma_p, SigmaP::Value(best.sigma_p));
+    assert_eq!(found.chosen.vi3nr().unwrap().first_sigma, FirstSigma::Value(best.first_sigma));
+    assert_eq!(found.chosen.vi3nr().unwrap().sigma_p, SigmaP::Value(best.sigma_p));
     assert!(best.score.is_finite());
     assert_eq!(best.steps, found.schedules[1].winner_steps());
     // The accounting: cost within budget net of the reused steps, and the fraction it reports.

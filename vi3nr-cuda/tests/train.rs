@@ -4,7 +4,7 @@
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
 use vi3nr_cuda::schemes::InitScheme;
-use vi3nr_cuda::train::{Adam, Batch, CpuBackend, FitOptions, fit};
+use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, Schedule, fit};
 
 fn data(n: usize) -> (Vec<f32>, Vec<f32>) {
     let coords: Vec<f32> = (0..n)
@@ -78,7 +78,12 @@ fn fitting_reduces_the_loss_and_is_reproducible() {
     let run = || {
         let mlp = InitScheme::Siren.init(&[2, 32, 32, 1], Act::Sine { omega: 30.0 }, 5).unwrap();
         let mut cpu = CpuBackend::new(mlp, &coords, &values, Adam::with_lr(1e-3), 9).unwrap();
-        let options = FitOptions { steps: 150, batch: Batch::Random(128), eval_every: 50 };
+        let options = FitOptions {
+            steps: 150,
+            batch: Batch::Random(128),
+            eval_every: 50,
+            schedule: Schedule::CONSTANT,
+        };
         fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap()
     };
     let (a, b) = (run(), run());
@@ -90,12 +95,60 @@ fn fitting_reduces_the_loss_and_is_reproducible() {
     assert!(a.diverged.is_none());
 }
 
+/// Clipping the gradient's norm to 1e-12 leaves Adam's steps at the size of that norm over ε
+/// (far below the learning rate), where an unclipped step moves some parameter by about the
+/// learning rate.
+#[test]
+fn clipping_bounds_the_gradient() {
+    let (coords, values) = data(64);
+    let mlp = InitScheme::Siren.init(&[2, 16, 1], Act::Sine { omega: 30.0 }, 3).unwrap();
+    let moved = |clip: Option<f32>| {
+        let adam = Adam { clip, ..Adam::with_lr(1e-3) };
+        let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+        cpu.step(Batch::Full).unwrap();
+        let after = cpu.parameters().flat_parameters();
+        let before = mlp.flat_parameters();
+        after.iter().zip(&before).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
+    };
+    let (free, clipped) = (moved(None), moved(Some(1e-12)));
+    assert!(free > 5e-4, "an unclipped step moves by about lr: {free}");
+    assert!(clipped < 1e-6, "a clipped step moves by |g|/ε·lr at most: {clipped}");
+}
+
+/// The schedule's factors: a linear warm-up, then cosine down to nearly zero, every factor in
+/// (0, 1]; the step schedule's tenth and hundredth at half and three quarters.
+#[test]
+fn schedules_warm_up_and_decay() {
+    use vi3nr_cuda::train::LrSchedule;
+    let steps = 200;
+    for kind in [LrSchedule::Constant, LrSchedule::Cosine, LrSchedule::Step] {
+        let s = Schedule { kind, warmup: 20 };
+        let f: Vec<f32> = (1..=steps).map(|k| s.factor(k, steps)).collect();
+        assert!(f.iter().all(|&x| x > 0.0 && x <= 1.0), "{kind:?}");
+        for (k, &x) in f.iter().enumerate().take(20) {
+            assert!((x - (k + 1) as f32 / 20.0).abs() < 1e-6, "{kind:?} warm-up at {k}");
+        }
+        assert_eq!(f[20], 1.0, "{kind:?}: the first step after the warm-up");
+        assert!(f[20..].windows(2).all(|w| w[1] <= w[0]), "{kind:?} never rises after it");
+    }
+    let cosine = Schedule { kind: LrSchedule::Cosine, warmup: 0 };
+    assert!((cosine.factor(51, 100) - 0.5).abs() < 1e-6, "half-way");
+    assert!(cosine.factor(101, 101) < 1e-3);
+    let step = Schedule { kind: LrSchedule::Step, warmup: 0 };
+    assert_eq!(
+        [step.factor(50, 100), step.factor(51, 100), step.factor(76, 100)],
+        [1.0, 0.1, 0.01]
+    );
+    assert_eq!(Schedule::CONSTANT.factor(99, 100), 1.0);
+}
+
 #[test]
 fn divergence_stops_and_keeps_the_last_good_model() {
     let (coords, values) = data(64);
     let mlp = InitScheme::PyTorch.init(&[2, 16, 1], Act::Relu, 1).unwrap();
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e30), 0).unwrap();
-    let options = FitOptions { steps: 50, batch: Batch::Full, eval_every: 1 };
+    let options =
+        FitOptions { steps: 50, batch: Batch::Full, eval_every: 1, schedule: Schedule::CONSTANT };
     let out = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();
     let reason = out.diverged.expect("a learning rate of 1e30 diverges");
     assert!(reason.contains("diverged"), "{reason}");

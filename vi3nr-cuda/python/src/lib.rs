@@ -22,7 +22,7 @@ use vi3nr_cuda::mlp::Mlp;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::signal::{Layout, Signal};
 use vi3nr_cuda::stop::Stop;
-use vi3nr_cuda::train::Training;
+use vi3nr_cuda::train::{LrSchedule, Schedule, Training};
 
 fn value_error(e: impl ToString) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -230,12 +230,14 @@ fn save_bytes<'py>(
 struct Options {
     activation: String,
     init: String,
-    sigma_p: String,
+    sigma_p: Option<String>,
     first_sigma: Option<String>,
     bias: String,
     hidden: Vec<usize>,
     steps: u64,
     lr: f32,
+    lr_schedule: String,
+    warmup: Option<u64>,
     batch: Option<usize>,
     seed: u64,
     device: String,
@@ -256,7 +258,21 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
             )));
         }
     };
-    let choice: SigmaChoice = o.sigma_p.parse().map_err(value_error)?;
+    let choice: SigmaChoice = match (&o.sigma_p, scheme) {
+        (Some(s), _) => s.parse().map_err(value_error)?,
+        (None, Scheme::Vi3nr) => SigmaChoice::Search,
+        (None, _) => SigmaChoice::Auto,
+    };
+    let kind = match o.lr_schedule.as_str() {
+        "constant" => LrSchedule::Constant,
+        "cosine" => LrSchedule::Cosine,
+        "step" => LrSchedule::Step,
+        v => {
+            return Err(value_error(format!(
+                "lr_schedule: expected constant, cosine or step, got {v:?}"
+            )));
+        }
+    };
     let sigma_p = match choice {
         SigmaChoice::Auto | SigmaChoice::Search => SigmaP::Auto(None),
         SigmaChoice::Value(v) => SigmaP::Value(v),
@@ -275,6 +291,8 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         lr: o.lr,
         batch: o.batch,
         seed: o.seed,
+        schedule: Schedule { kind, warmup: o.warmup.unwrap_or(Schedule::default_warmup(o.steps)) },
+        clip: None,
     };
     training.check().map_err(value_error)?;
     let device = match o.device.as_str() {
@@ -296,6 +314,7 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         search_score: vi3nr_cuda::search::Score::Fit,
         checkpoint_every: Some(0),
         resume: false,
+        save_init: None,
         stop: Stop::new(),
     })
 }

@@ -232,12 +232,14 @@ class FitResult:
 _DEFAULTS: Dict[str, Any] = dict(
     activation="sine:30",
     init="vi3nr",
-    sigma_p="auto",
+    sigma_p=None,
     first_sigma=None,
     bias="pytorch",
     hidden=[128, 128, 128],
     steps=500,
     lr=1e-3,
+    lr_schedule="cosine",
+    warmup=None,
     batch=None,
     seed=0,
     device="auto",
@@ -251,7 +253,9 @@ def _options(options: Dict[str, Any]) -> Dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown fit options: {', '.join(sorted(unknown))} (known: {', '.join(_DEFAULTS)})")
     o = dict(_DEFAULTS, **options)
-    o["sigma_p"] = str(o["sigma_p"])
+    o["sigma_p"] = _opt(o["sigma_p"])
+    o["lr_schedule"] = str(o["lr_schedule"])
+    o["warmup"] = None if o["warmup"] is None else int(o["warmup"])
     o["first_sigma"] = _opt(o["first_sigma"])
     o["bias"] = str(o["bias"])
     o["hidden"] = [int(w) for w in o["hidden"]]
@@ -267,8 +271,10 @@ def fit(signal: Union[str, os.PathLike, np.ndarray], out: Union[str, os.PathLike
     ``signal``: an image or WAV path, or an image array ``(H, W)`` / ``(H, W, C)`` with C in
     {1, 3} (uint8, uint16, or floats in [0, 1]). ``out``: the directory for ``vi3nr fit``'s
     outputs (model.vi3, metrics.json, …; a temporary one when None). ``options``: those of
-    ``vi3nr fit``: activation, init, sigma_p, first_sigma, bias, hidden, steps, lr, batch, seed,
-    device, precision, fourier ``(m, scale)``.
+    ``vi3nr fit``, with its defaults: activation, init, sigma_p (None: ``"search"`` for
+    VI3NR, ``"auto"`` is the textbook plan), first_sigma, bias, hidden, steps, lr, lr_schedule
+    (``"constant"``, ``"cosine"``, ``"step"``), warmup (None: 5 % of the steps), batch, seed, device, precision,
+    fourier ``(m, scale)``.
     """
     o = _options(options)
     path, array = None, None

@@ -30,11 +30,15 @@ pub struct FitArgs {
     /// Initialisation scheme.
     #[arg(long, value_enum, default_value = "vi3nr")]
     init: Scheme,
-    /// σ_p for --init vi3nr: auto, grid, search (the first-layer spread, then σ_p, by
+    /// σ_p for --init vi3nr: search (the default: the first-layer spread, then σ_p, by
     /// successive halving of short trial fits; the fit continues from the winner; about a
-    /// quarter of a 300-step fit, less for longer ones) or a value.
-    #[arg(long, default_value = "auto")]
-    sigma_p: SigmaChoice,
+    /// quarter of a 300-step fit, less for longer ones), auto (the backward condition's root:
+    /// the textbook plan), grid or a value.
+    #[arg(long)]
+    sigma_p: Option<SigmaChoice>,
+    /// The textbook plan without the search (`--sigma-p auto`): faster, usually worse.
+    #[arg(long, conflicts_with = "sigma_p")]
+    fast: bool,
     /// With --sigma-p search: score the trials on every 10th point, trained on (`fit`: the fit
     /// quality) or held out of the trials (`heldout`: interpolation between samples).
     #[arg(long, value_enum, default_value = "fit")]
@@ -70,6 +74,10 @@ pub struct FitArgs {
     /// (SCALE defaults to 10), e.g. --fourier 64:10.
     #[arg(long, value_parser = parse_fourier)]
     fourier: Option<(usize, f32)>,
+    /// Also write the network the fit starts from (after the search, if any) as safetensors
+    /// with model.safetensors' names, e.g. for `scripts/torch_crosscheck.py`.
+    #[arg(long, value_name = "FILE")]
+    save_init: Option<PathBuf>,
 }
 
 /// Parses `--fourier M[:SCALE]`.
@@ -86,17 +94,27 @@ fn parse_fourier(spec: &str) -> Result<(usize, f32), String> {
     Ok((m, scale))
 }
 
+/// How σ_p is chosen: `--sigma-p`, or the search for VI3NR (the textbook root with `--fast`
+/// and for the baselines, which ignore it).
+fn sigma_choice(args: &FitArgs) -> SigmaChoice {
+    match args.sigma_p {
+        Some(choice) => choice,
+        None if args.fast || args.init != Scheme::Vi3nr => SigmaChoice::Auto,
+        None => SigmaChoice::Search,
+    }
+}
+
 /// The initialisation the flags ask for.
 fn scheme(args: &FitArgs) -> Result<InitScheme, String> {
     if args.init != Scheme::Vi3nr {
         if args.first_sigma.is_some() {
             return Err("--first-sigma applies to --init vi3nr".into());
         }
-        if args.sigma_p == SigmaChoice::Search {
-            return Err("--sigma-p search applies to --init vi3nr".into());
+        if args.sigma_p.is_some() {
+            return Err("--sigma-p applies to --init vi3nr".into());
         }
     }
-    let sigma_p = match args.sigma_p {
+    let sigma_p = match sigma_choice(args) {
         SigmaChoice::Auto | SigmaChoice::Search => SigmaP::Auto(None),
         SigmaChoice::Value(v) => SigmaP::Value(v),
         SigmaChoice::Grid => SigmaP::Value(
@@ -151,10 +169,11 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         precision: args.precision,
         out: args.resume.clone().unwrap_or_else(|| args.out.clone()),
         fourier: args.fourier,
-        search: args.sigma_p == SigmaChoice::Search,
+        search: sigma_choice(args) == SigmaChoice::Search,
         search_score: args.search_score,
         checkpoint_every: args.checkpoint_every,
         resume: args.resume.is_some(),
+        save_init: args.save_init.clone(),
         stop: stop.clone(),
     };
     let (bar, mut report) = progress(config.training.steps);

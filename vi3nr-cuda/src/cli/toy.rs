@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use vi3nr_cuda::seeds::mean_sd;
 use vi3nr_cuda::toy::{self, ToySize};
 
 /// `vi3nr toy` flags.
@@ -20,6 +21,9 @@ pub struct ToyArgs {
     /// Seed of inputs, gradients and weights.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Network draws per row (seeds seed, seed + 1, …): mean ± standard deviation.
+    #[arg(long, default_value_t = 1)]
+    draws: u64,
     /// Only the rows of these activations (comma-separated names, e.g. sine,gaussian).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -32,6 +36,9 @@ pub struct ToyArgs {
 pub fn run(args: &ToyArgs) -> Result<ExitCode, String> {
     if args.layers == 0 || args.width < 2 || args.batch == 0 {
         return Err("toy needs --layers ≥ 1, --width ≥ 2 and --batch ≥ 1".into());
+    }
+    if !(1..=1000).contains(&args.draws) {
+        return Err(format!("--draws must be in 1..=1000, got {}", args.draws));
     }
     let size =
         ToySize { layers: args.layers, width: args.width, batch: args.batch, seed: args.seed };
@@ -46,41 +53,59 @@ pub fn run(args: &ToyArgs) -> Result<ExitCode, String> {
     }
     if !args.json {
         println!(
-            "toy experiment: L = {}, n = {}, batch = {}, seed = {}",
-            size.layers, size.width, size.batch, size.seed
+            "toy experiment: L = {}, n = {}, batch = {}, seeds {}..{} (SMAPE %, mean ± sd over {} draws)",
+            size.layers,
+            size.width,
+            size.batch,
+            size.seed,
+            size.seed + args.draws,
+            args.draws
         );
         println!(
-            "{:<14} {:<20} {:>12} {:>14} {:>14}",
+            "{:<14} {:<20} {:>12} {:>16} {:>16}",
             "activation", "init", "σ_p", "forward SMAPE", "backward SMAPE"
         );
     }
     let start = std::time::Instant::now();
     let mut results = Vec::new();
     for row in &rows {
-        let o = toy::run(row, &size).map_err(|e| e.to_string())?;
+        let (mut forward, mut backward, mut overflow) = (Vec::new(), Vec::new(), [0, 0]);
+        for k in 0..args.draws {
+            let o = toy::run(row, &ToySize { seed: size.seed + k, ..size })
+                .map_err(|e| e.to_string())?;
+            forward.push(o.forward);
+            backward.push(o.backward);
+            overflow[0] += o.forward_overflow;
+            overflow[1] += o.backward_overflow;
+        }
+        let ((f, fsd), (b, bsd)) = (mean_sd(&forward), mean_sd(&backward));
         let mark = |overflow: usize| if overflow > 0 { "*" } else { " " };
         if !args.json {
             println!(
-                "{:<14} {:<20} {:>12.6} {:>13.2}{} {:>13.2}{}",
-                o.row.act.to_string(),
-                o.row.label,
-                o.row.sigma_p,
-                o.forward,
-                mark(o.forward_overflow),
-                o.backward,
-                mark(o.backward_overflow)
+                "{:<14} {:<20} {:>12.6} {:>7.2} ± {:>5.2}{} {:>7.2} ± {:>5.2}{}",
+                row.act.to_string(),
+                row.label,
+                row.sigma_p,
+                f,
+                fsd,
+                mark(overflow[0]),
+                b,
+                bsd,
+                mark(overflow[1])
             );
         }
         results.push(serde_json::json!({
-            "activation": o.row.act.to_string(), "init": o.row.label, "sigma_p": o.row.sigma_p,
-            "forward_smape": o.forward, "backward_smape": o.backward,
-            "forward_overflow": o.forward_overflow, "backward_overflow": o.backward_overflow,
+            "activation": row.act.to_string(), "init": row.label, "sigma_p": row.sigma_p,
+            "forward_smape": f, "forward_sd": fsd, "backward_smape": b, "backward_sd": bsd,
+            "forward_draws": forward, "backward_draws": backward,
+            "forward_overflow": overflow[0], "backward_overflow": overflow[1],
         }));
     }
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         let out = serde_json::json!({
             "layers": size.layers, "width": size.width, "batch": size.batch, "seed": size.seed,
+            "draws": args.draws,
             "threads": rayon::current_num_threads(), "seconds": seconds, "rows": results,
         });
         println!("{out}");

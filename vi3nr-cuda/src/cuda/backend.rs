@@ -73,6 +73,8 @@ pub struct CudaBackend<D: Device> {
     in_dim: usize,
     out_dim: usize,
     adam: Adam,
+    /// The learning rate in `state[3]`, which `adam_update` reads.
+    lr: f32,
     seed: u64,
     /// `(w_off, fan_in, fan_out)` per layer, for the fused kernels.
     layout: DevBuf,
@@ -97,13 +99,18 @@ impl<D: Device> CudaBackend<D> {
         if u32::try_from(values.len()).is_err() {
             return Err(TrainError(format!("{points} points: too many for the CUDA backend")));
         }
+        if adam.clip.is_some() {
+            return Err(TrainError(
+                "gradient clipping (--clip-grad) is implemented on the CPU backend only".into(),
+            ));
+        }
         let (layers, flat) = (mlp.slots(), mlp.flat_parameters());
         let n = flat.len();
         let params = dev.alloc(n)?;
         upload_f32(&mut dev, params, 0, &flat)?;
         let (grad, m, v) = (dev.alloc(n)?, dev.alloc(n)?, dev.alloc(n)?);
-        let state = dev.alloc(3)?;
-        dev.upload(state, 0, &[0, 1.0f32.to_bits(), 1.0f32.to_bits()])?;
+        let state = dev.alloc(4)?;
+        dev.upload(state, 0, &[0, 1.0f32.to_bits(), 1.0f32.to_bits(), adam.lr.to_bits()])?;
         let loss = dev.alloc(1)?;
         let coords_buf = dev.alloc(coords.len())?;
         upload_f32(&mut dev, coords_buf, 0, coords)?;
@@ -133,6 +140,7 @@ impl<D: Device> CudaBackend<D> {
             in_dim,
             out_dim,
             adam,
+            lr: adam.lr,
             seed,
             layout,
             fused,
@@ -269,7 +277,7 @@ impl<D: Device> CudaBackend<D> {
 
     /// The launches of one training step on `rows` rows.
     fn step_launches(&self, batch: Batch, rows: usize) -> Vec<Launch> {
-        let Adam { lr, beta1, beta2, eps } = self.adam;
+        let Adam { beta1, beta2, eps, .. } = self.adam;
         let w = &self.work;
         let mut out = vec![AdamBegin { state: self.state.ptr(), beta1, beta2 }.launch()];
         let (x, y) = match batch {
@@ -300,7 +308,6 @@ impl<D: Device> CudaBackend<D> {
             v: self.v.ptr(),
             state: self.state.ptr(),
             n: self.n_params as u32,
-            lr,
             beta1,
             beta2,
             eps,
@@ -485,6 +492,17 @@ impl<D: Device> Backend for CudaBackend<D> {
         Ok(())
     }
 
+    fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError> {
+        // The rate is device data, not a kernel argument, so the recorded graphs stay valid;
+        // the copy is queued on the stream after the steps before it.
+        let lr = self.adam.lr * factor;
+        if lr.to_bits() != self.lr.to_bits() {
+            self.dev.upload(self.state, 3, &[lr.to_bits()])?;
+            self.lr = lr;
+        }
+        Ok(())
+    }
+
     fn take_loss(&mut self) -> Result<f64, TrainError> {
         let mut sum = [0.0f32];
         download_f32(&self.dev, self.loss, 0, &mut sum)?;
@@ -538,7 +556,7 @@ impl<D: Device> Backend for CudaBackend<D> {
         download_f32(&self.dev, self.params, 0, &mut params)?;
         download_f32(&self.dev, self.m, 0, &mut m)?;
         download_f32(&self.dev, self.v, 0, &mut v)?;
-        // [t, β₁ᵗ, β₂ᵗ] (adam.ptx); the sampler is a function of the seed and t.
+        // [t, β₁ᵗ, β₂ᵗ, lr] (adam.ptx); the sampler is a function of the seed and t.
         let mut counters = [0u32; 3];
         self.dev.download(self.state, 0, &mut counters)?;
         Ok(TrainState {

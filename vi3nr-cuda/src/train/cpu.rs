@@ -42,6 +42,8 @@ pub struct CpuBackend {
     /// Steps taken.
     steps: u64,
     adam: Adam,
+    /// The learning rate of the next step: `adam.lr` × the schedule's factor.
+    lr: f32,
     /// Sum and count of step losses since [`Backend::take_loss`].
     loss_sum: f64,
     loss_steps: u64,
@@ -79,6 +81,7 @@ impl CpuBackend {
             beta_t: (1.0, 1.0),
             steps: 0,
             adam,
+            lr: adam.lr,
             loss_sum: 0.0,
             loss_steps: 0,
             coords: coords.to_vec(),
@@ -246,8 +249,19 @@ impl Backend for CpuBackend {
             grad.iter_mut().zip(&ws.grad).for_each(|(g, o)| *g += o);
             loss += ws.loss;
         }
-        // Adam with bias correction.
-        let Adam { lr, beta1, beta2, eps } = self.adam;
+        // The whole gradient's norm clipped, then Adam with bias correction.
+        let scale = match self.adam.clip {
+            Some(max) => {
+                let norm = grad.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt();
+                if norm > f64::from(max) { (f64::from(max) / norm) as f32 } else { 1.0 }
+            }
+            None => 1.0,
+        };
+        if scale != 1.0 {
+            grad.iter_mut().for_each(|g| *g *= scale);
+        }
+        let Adam { beta1, beta2, eps, .. } = self.adam;
+        let lr = self.lr;
         self.beta_t = (self.beta_t.0 * beta1, self.beta_t.1 * beta2);
         let (c1, c2) = (1.0 - self.beta_t.0, 1.0 - self.beta_t.1);
         let step = lr / c1;
@@ -261,6 +275,11 @@ impl Backend for CpuBackend {
         self.loss_sum += loss / total as f64;
         self.loss_steps += 1;
         self.steps += 1;
+        Ok(())
+    }
+
+    fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError> {
+        self.lr = self.adam.lr * factor;
         Ok(())
     }
 

@@ -185,7 +185,7 @@ impl LossReduce {
 /// `adam_begin` (`adam.ptx`): advances the step counter and the powers of the betas.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamBegin {
-    /// `[t, beta1^t, beta2^t]`.
+    /// `[t, beta1^t, beta2^t, lr]`.
     pub state: DevPtr,
     /// Adam's beta1.
     pub beta1: f32,
@@ -212,12 +212,11 @@ pub struct AdamUpdate {
     pub m: DevPtr,
     /// Second moments.
     pub v: DevPtr,
-    /// `[t, beta1^t, beta2^t]` (set by `adam_begin`).
+    /// `[t, beta1^t, beta2^t, lr]` (the counters set by `adam_begin`, the learning rate by
+    /// the host before the step).
     pub state: DevPtr,
     /// Number of parameters.
     pub n: u32,
-    /// Learning rate.
-    pub lr: f32,
     /// Adam's beta1.
     pub beta1: f32,
     /// Adam's beta2.
@@ -236,7 +235,6 @@ impl AdamUpdate {
             ptr(self.v),
             ptr(self.state),
             Arg::U32(self.n),
-            Arg::F32(self.lr),
             Arg::F32(self.beta1),
             Arg::F32(self.beta2),
             Arg::F32(self.eps),
