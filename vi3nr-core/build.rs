@@ -1,5 +1,6 @@
 //! Generates the fixed-point activation tables from their defining formulas (f64, rounded to
-//! Q1.14), so the tables have one source of truth and cannot go stale.
+//! Q1.14), so the tables have one source of truth and cannot go stale; sets `vi3nr_dsp` on
+//! thumbv7em targets (the fixed-point evaluator's `smlad` inner loops).
 
 use std::fmt::Write;
 use std::{env, fs, path::Path};
@@ -40,4 +41,11 @@ fn main() {
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("tables.rs");
     fs::write(dest, out).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
+    // `vi3nr_dsp`: the Armv7E-M DSP extension (dual 16-bit multiply-accumulates), present on
+    // every thumbv7em core. Stable Rust does not set `target_feature = "dsp"` (an unstable
+    // feature), so the target name decides.
+    println!("cargo::rustc-check-cfg=cfg(vi3nr_dsp)");
+    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumbv7em-")) {
+        println!("cargo::rustc-cfg=vi3nr_dsp");
+    }
 }

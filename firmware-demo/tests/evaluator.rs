@@ -109,7 +109,7 @@ mod tests {
             model.eval_f32(&[0.0], &mut y, &mut big),
             Err(ModelError::BufferLength(_))
         ));
-        let mut fixed = [0i16; 2 * WIDTH];
+        let mut fixed = [0i32; 2 * WIDTH];
         assert!(model.eval_fixed(&[0.0, 0.0], &mut y, &mut fixed).is_err());
     }
 }

@@ -19,11 +19,13 @@ pub mod parts;
 use crate::model::{Buffer, Model, ModelError, NumberFormat};
 
 /// Two activation buffers of `W` values for each arithmetic, enough for any model whose
-/// widest layer (the encoded input included) is at most `W`.
+/// widest layer (the encoded input included) is at most `W`: `16 · W` bytes, f32 for the
+/// float evaluator and i32 for the fixed-point one (its i16 values widened to i32, or packed
+/// in pairs on thumbv7em: [`parts::Lane`]).
 #[derive(Debug, Clone)]
 pub struct Scratch<const W: usize> {
     float: [[f32; W]; 2],
-    fixed: [[i16; W]; 2],
+    fixed: [[i32; W]; 2],
 }
 
 impl<const W: usize> Scratch<W> {

@@ -14,58 +14,87 @@
 //! Floating point is used only to quantise the input, compute Fourier phases, set up an i8
 //! row's [`Requant`] (one f32 product) and scale the outputs.
 
+pub(crate) mod dot;
 pub(crate) mod qformat;
 mod requant;
 pub(crate) mod table;
 
+pub use dot::{Lane, dot_i8, dot_portable, dot_q15};
 pub use requant::{Requant, Rescale};
 pub use table::FixedAct;
 
 use crate::model::{LayerFault, Model, ModelError, Weights};
+use dot::{Weight, lane, lanes, value};
 use qformat::{CHUNK, in_bits, input_shift, out_frac};
 use table::sine_turns;
 
-/// `Σ w·x` in i32, nothing else in the loop (a load of each operand, a multiply and an add on
-/// a Cortex-M0). Wrapping, so that no input can make it panic.
-#[inline(always)]
-fn dot_chunk<T: Copy + Into<i32>>(w: &[T], x: &[i16]) -> i32 {
-    let mut acc = 0i32;
-    for (&w, &x) in w.iter().zip(x) {
-        acc = acc.wrapping_add(w.into().wrapping_mul(i32::from(x)));
-    }
-    acc
-}
-
 /// `Σ_chunks (Σ w·x) >> post` over chunks of [`CHUNK`] products, exact in i32 when the inputs
-/// are pre-shifted by [`input_shift`] (see FORMAT.md).
+/// are pre-shifted by [`input_shift`] (see FORMAT.md); each chunk's sum by the target's inner
+/// loop ([`dot`]).
 #[inline(always)]
-fn dot_fixed<T: Copy + Into<i32>>(w: &[T], x: &[i16], post: u32) -> i32 {
+fn dot_fixed<T: Weight>(w: &[T], x: &[Lane], post: u32) -> i32 {
     if w.len() <= CHUNK {
-        return dot_chunk(w, x) >> post;
+        return T::dot(w, x) >> post;
     }
     let mut acc = 0i32;
     for (w, x) in w.chunks(CHUNK).zip(x.chunks(CHUNK)) {
-        acc = acc.wrapping_add(dot_chunk(w, x) >> post);
+        acc = acc.wrapping_add(T::dot(w, x) >> post);
     }
     acc
 }
 
+/// Calls `emit(j, acc_j)` for each row `j` of `w` (rows of `fan_in` weights), `acc_j = bias_j
+/// + Σ_chunks (Σ w·x) >> post`: by the target's whole-row loop where it has one for this shape
+/// (thumbv7em: [`Weight::rows`]), else row by row with [`dot_fixed`].
+#[inline(always)]
+fn for_rows<T: Weight>(
+    w: &[T],
+    fan_in: usize,
+    bias: &[i32],
+    input: &[Lane],
+    post: u32,
+    mut emit: impl FnMut(usize, i32),
+) {
+    if fan_in <= CHUNK && fan_in == input.len() {
+        let whole = T::rows(w, input, |j, sum| {
+            if let Some(&b) = bias.get(j) {
+                emit(j, b.wrapping_add(sum >> post));
+            }
+        });
+        if whole {
+            return;
+        }
+    }
+    for (j, (row, &b)) in w.chunks_exact(fan_in).zip(bias).enumerate() {
+        emit(j, b.wrapping_add(dot_fixed(row, input, post)));
+    }
+}
+
 /// A hidden q15 layer: each row's accumulator, rescaled by `r`, through `act` into `out`.
-/// Kept out of line so that the row loop has the registers to itself.
+/// Kept out of line so that the row loop has the registers to itself; the sine (the common
+/// case) has its own copy of the loop.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn hidden_q15(
     w: &[i16],
     fan_in: usize,
     bias: &[i32],
-    input: &[i16],
+    input: &[Lane],
     post: u32,
     r: Rescale,
     act: FixedAct,
-    out: &mut [i16],
+    out: &mut [Lane],
 ) {
-    for ((row, &bias), y) in w.chunks_exact(fan_in).zip(bias).zip(out) {
-        *y = activate(act, bias.wrapping_add(dot_fixed(row, input, post)), r);
+    let mut store = |j: usize, v: i16| {
+        if let Some(y) = out.get_mut(j) {
+            *y = lane(v);
+        }
+    };
+    match act {
+        FixedAct::Sine => {
+            for_rows(w, fan_in, bias, input, post, |j, acc| store(j, sine_turns(r.turns(acc))));
+        }
+        _ => for_rows(w, fan_in, bias, input, post, |j, acc| store(j, act.eval_q16(r.q16(acc)))),
     }
 }
 
@@ -82,26 +111,31 @@ impl Model<'_> {
     /// Evaluates one point with a q15 or i8 model in integer arithmetic (floating point only to
     /// quantise the input, compute Fourier phases, and scale the outputs).
     ///
+    /// The scratch holds [`Model::scratch_len`] i32 (4 bytes per value of twice the widest
+    /// layer): layer inputs as i32 on most targets, as packed i16 pairs on thumbv7em
+    /// (`eval::parts::Lane`).
+    ///
     /// Errors: a floating-point model ([`ModelError::WrongEvaluator`]: use
     /// [`Model::eval_f32`]), or buffer lengths ([`ModelError::BufferLength`]).
     pub fn eval_fixed(
         &self,
         x: &[f32],
         out: &mut [f32],
-        scratch: &mut [i16],
+        scratch: &mut [i32],
     ) -> Result<(), ModelError> {
-        let (mut a, mut b) = self.open(true, x, out, scratch)?;
+        let (a, b) = self.open(true, x, out, scratch)?;
+        let (mut a, mut b) = (lanes(a), lanes(b));
         let n_freq = self.n_freq();
         if n_freq == 0 {
             for (q, &v) in a.iter_mut().zip(x) {
-                *q = libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16;
+                *q = lane(libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16);
             }
         } else {
             for (k, f) in self.fourier.chunks_exact(self.in_dim).enumerate() {
                 let t: f32 = f.iter().zip(x).map(|(f, x)| f * x).sum();
                 let theta = ((t - libm::floorf(t)) * 4_294_967_296.0) as u64 as u32;
-                a[k] = sine_turns(theta);
-                a[n_freq + k] = sine_turns(theta.wrapping_add(1 << 30));
+                a[k] = lane(sine_turns(theta));
+                a[n_freq + k] = lane(sine_turns(theta.wrapping_add(1 << 30)));
             }
         }
         let last = self.layers.len() - 1;
@@ -117,7 +151,7 @@ impl Model<'_> {
             if pre > 0 {
                 let half = 1i32 << (pre - 1);
                 for v in &mut a[..fi] {
-                    *v = ((i32::from(*v) + half) >> pre) as i16;
+                    *v = lane(((value(*v) + half) >> pre) as i16);
                 }
             }
             bits = in_bits(Some(layer.act), false);
@@ -134,7 +168,7 @@ impl Model<'_> {
                     out[j] = f32::from(activate(fixed_act, acc, r))
                         / (1u32 << out_frac(layer.act)) as f32;
                 } else {
-                    b[j] = activate(fixed_act, acc, r);
+                    b[j] = lane(activate(fixed_act, acc, r));
                 }
             };
             match layer.weights {
@@ -143,19 +177,20 @@ impl Model<'_> {
                 }
                 Weights::Q15 { w, b: bias, requant, .. } => {
                     let r = requant.rescale();
-                    for (j, (row, &bias)) in w.chunks_exact(fi).zip(bias).enumerate() {
-                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), r);
-                    }
+                    for_rows(w, fi, bias, input, post, |j, acc| emit(j, acc, r));
                 }
                 Weights::I8 { scales, w, b: bias } => {
                     // One f32 product and bit operations per row (see `qformat::row_unit`).
                     let unit = layer.row_unit;
-                    for (j, ((row, &bias), &scale)) in
-                        w.chunks_exact(fi).zip(bias).zip(scales).enumerate()
-                    {
-                        let requant = Requant::from_f32(scale * unit)
-                            .ok_or(ModelError::Layer { index, what: LayerFault::ScaleRange })?;
-                        emit(j, bias.wrapping_add(dot_fixed(row, input, post)), requant.rescale());
+                    let mut bad_scale = false;
+                    for_rows(w, fi, bias, input, post, |j, acc| {
+                        match scales.get(j).and_then(|&s| Requant::from_f32(s * unit)) {
+                            Some(requant) => emit(j, acc, requant.rescale()),
+                            None => bad_scale = true,
+                        }
+                    });
+                    if bad_scale {
+                        return Err(ModelError::Layer { index, what: LayerFault::ScaleRange });
                     }
                 }
                 _ => return Err(ModelError::WrongEvaluator(self.format)),

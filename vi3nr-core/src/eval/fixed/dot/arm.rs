@@ -1,0 +1,191 @@
+//! The thumbv7em inner loops in inline assembly: the crate's only `unsafe` code.
+//!
+//! rustc emits one single multiply-accumulate (`smlabb`) per i16 product; the Armv7E-M DSP
+//! extension's `smlad` adds two signed 16 × 16 products to a 32-bit accumulator in one
+//! instruction (Arm ARM, A7.7.145: `result = Ra + Rn[15:0]·Rm[15:0] + Rn[31:16]·Rm[31:16]`,
+//! the low 32 bits written to Rd, the Q flag set when the exact sum does not fit, and nothing
+//! else changed). Its accumulation is therefore modulo 2³², the same as
+//! [`dot_portable`]'s `wrapping_add` of exact i32 products.
+//!
+//! Each loop takes eight weights and eight inputs per iteration: two `ldrd` (two words each,
+//! post-increment) from each array (q15; two `ldr` of four i8 weights for i8), four `smlad`, a
+//! count down and a branch. The temporaries are left to the register allocator (not fixed
+//! registers, which would make the caller's row loop spill).
+//! An i8 weight word `(w0, w1, w2, w3)` is split by `sxtb16` into `(w0, w2)` and `(w1, w3)` and
+//! repacked by `pkhbt`/`pkhtb` into the pairs `(w0, w1)`, `(w2, w3)` that match the inputs.
+//! `ldrd` needs word-aligned addresses: both pointers are checked, and an unaligned slice (or the
+//! last `len mod 8` products) goes through [`dot_portable`].
+
+use super::dot_portable;
+use core::arch::asm;
+
+/// Products taken per iteration of the assembly loops.
+const BLOCK: usize = 8;
+
+/// Whether both pointers are 4-byte aligned (what `ldrd` requires).
+#[inline(always)]
+fn word_aligned<A, B>(a: *const A, b: *const B) -> bool {
+    (a as usize | b as usize) & 3 == 0
+}
+
+/// `Σ w·x` over `blocks` blocks of eight i16 weights at `w` and eight i16 inputs at `x`,
+/// wrapping i32.
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned and each points to `8 · blocks` readable i16; `blocks ≥ 1`.
+#[inline(always)]
+unsafe fn blocks_q15(w: *const i16, x: *const i16, blocks: usize) -> i32 {
+    let mut acc = 0i32;
+    // SAFETY: by the function's contract, `blocks ≥ 1` iterations each read 16 bytes from `w`
+    // and 16 from `x` inside their arrays, at word-aligned addresses (as `ldrd` requires). The
+    // asm reads memory only (no stores, no stack) and writes the registers it names: the two
+    // pointers and the count (inout, discarded), the accumulator (inout), four temporaries
+    // (outputs, discarded) and the flags (`subs`; `preserves_flags` is not claimed).
+    unsafe {
+        asm!(
+            "2:",
+            "ldrd {w0}, {w1}, [{w}], #8",
+            "ldrd {x0}, {x1}, [{x}], #8",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}], #8",
+            "ldrd {x0}, {x1}, [{x}], #8",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "subs {k}, {k}, #1",
+            "bne 2b",
+            w = inout(reg) w => _,
+            x = inout(reg) x => _,
+            k = inout(reg) blocks => _,
+            acc = inout(reg) acc,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            x0 = out(reg) _,
+            x1 = out(reg) _,
+            options(pure, readonly, nostack),
+        );
+    }
+    acc
+}
+
+/// `Σ w·x` over `blocks` blocks of eight i8 weights at `w` and eight i16 inputs at `x`,
+/// wrapping i32.
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned, `w` points to `8 · blocks` readable i8 and `x` to
+/// `8 · blocks` readable i16; `blocks ≥ 1`.
+#[inline(always)]
+unsafe fn blocks_i8(w: *const i8, x: *const i16, blocks: usize) -> i32 {
+    let mut acc = 0i32;
+    // SAFETY: by the function's contract, `blocks ≥ 1` iterations each read 8 bytes from `w`
+    // and 16 from `x` inside their arrays, at word-aligned addresses (as `ldr` with
+    // post-increment and `ldrd` require). The asm reads memory only (no stores, no stack) and
+    // writes the registers it names: the two pointers and the count (inout, discarded), the
+    // accumulator (inout), five temporaries (outputs, discarded) and the flags (`subs`;
+    // `preserves_flags` is not claimed).
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {q}, [{w}], #4",
+            "ldrd {x0}, {x1}, [{x}], #8",
+            "sxtb16 {e}, {q}",
+            "sxtb16 {o}, {q}, ror #8",
+            "pkhbt {q}, {e}, {o}, lsl #16",
+            "pkhtb {e}, {o}, {e}, asr #16",
+            "smlad {acc}, {q}, {x0}, {acc}",
+            "smlad {acc}, {e}, {x1}, {acc}",
+            "ldr {q}, [{w}], #4",
+            "ldrd {x0}, {x1}, [{x}], #8",
+            "sxtb16 {e}, {q}",
+            "sxtb16 {o}, {q}, ror #8",
+            "pkhbt {q}, {e}, {o}, lsl #16",
+            "pkhtb {e}, {o}, {e}, asr #16",
+            "smlad {acc}, {q}, {x0}, {acc}",
+            "smlad {acc}, {e}, {x1}, {acc}",
+            "subs {k}, {k}, #1",
+            "bne 2b",
+            w = inout(reg) w => _,
+            x = inout(reg) x => _,
+            k = inout(reg) blocks => _,
+            acc = inout(reg) acc,
+            q = out(reg) _,
+            e = out(reg) _,
+            o = out(reg) _,
+            x0 = out(reg) _,
+            x1 = out(reg) _,
+            options(pure, readonly, nostack),
+        );
+    }
+    acc
+}
+
+/// `Σ w·x` of i16 weights and i16 inputs over the shorter slice, wrapping i32.
+#[inline(always)]
+pub(super) fn dot_q15(w: &[i16], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let blocks = n / BLOCK;
+    if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
+        return dot_portable(w, x);
+    }
+    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `8 · blocks ≤ n`
+    // elements of each slice are read.
+    let acc = unsafe { blocks_q15(w.as_ptr(), x.as_ptr(), blocks) };
+    let done = blocks * BLOCK;
+    acc.wrapping_add(dot_portable(&w[done..n], &x[done..n]))
+}
+
+/// `Σ w·x` of i8 weights and i16 inputs over the shorter slice, wrapping i32.
+#[inline(always)]
+pub(super) fn dot_i8(w: &[i8], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let blocks = n / BLOCK;
+    if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
+        return dot_portable(w, x);
+    }
+    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `8 · blocks ≤ n`
+    // elements of each slice are read.
+    let acc = unsafe { blocks_i8(w.as_ptr(), x.as_ptr(), blocks) };
+    let done = blocks * BLOCK;
+    acc.wrapping_add(dot_portable(&w[done..n], &x[done..n]))
+}
+
+/// Whether every row of `w` (rows of `x.len()` weights of `size` bytes) and `x` can be taken
+/// in whole aligned blocks: `x.len()` a non-zero multiple of eight, `w` and `x` 4-byte
+/// aligned. Every row then starts 4-byte aligned too (`8 · size` divides its offset).
+#[inline(always)]
+fn whole_blocks<T>(w: &[T], x: &[i16]) -> bool {
+    !x.is_empty() && x.len().is_multiple_of(BLOCK) && word_aligned(w.as_ptr(), x.as_ptr())
+}
+
+/// Calls `f(j, Σ w_j·x)` for each row `j` of `w` (rows of `x.len()` weights) and returns
+/// `true` when every row goes in whole aligned blocks ([`whole_blocks`]); else calls nothing
+/// and returns `false`.
+#[inline(always)]
+pub(super) fn rows_q15(w: &[i16], x: &[i16], mut f: impl FnMut(usize, i32)) -> bool {
+    if !whole_blocks(w, x) {
+        return false;
+    }
+    let blocks = x.len() / BLOCK;
+    for (j, row) in w.chunks_exact(x.len()).enumerate() {
+        // SAFETY: `row` and `x` hold `8 · blocks` i16 each (`chunks_exact`), `blocks ≥ 1`;
+        // `x` and `w` are 4-byte aligned and `row` starts `16 · blocks · j` bytes into `w`.
+        f(j, unsafe { blocks_q15(row.as_ptr(), x.as_ptr(), blocks) });
+    }
+    true
+}
+
+/// [`rows_q15`] for i8 weights.
+#[inline(always)]
+pub(super) fn rows_i8(w: &[i8], x: &[i16], mut f: impl FnMut(usize, i32)) -> bool {
+    if !whole_blocks(w, x) {
+        return false;
+    }
+    let blocks = x.len() / BLOCK;
+    for (j, row) in w.chunks_exact(x.len()).enumerate() {
+        // SAFETY: `row` holds `8 · blocks` i8 and `x` `8 · blocks` i16 (`chunks_exact`),
+        // `blocks ≥ 1`; `x` and `w` are 4-byte aligned and `row` starts `8 · blocks · j`
+        // bytes into `w`.
+        f(j, unsafe { blocks_i8(row.as_ptr(), x.as_ptr(), blocks) });
+    }
+    true
+}
