@@ -1,6 +1,6 @@
 //! Generates the fixed-point activation tables from their defining formulas (f64, rounded to
 //! Q1.14), so the tables have one source of truth and cannot go stale; sets `vi3nr_dsp` on
-//! thumbv7em targets (the fixed-point evaluator's `smlad` inner loops).
+//! thumbv7em and `vi3nr_v6m` on thumbv6m targets (the fixed-point evaluator's assembly loops).
 
 use std::fmt::Write;
 use std::{env, fs, path::Path};
@@ -44,8 +44,12 @@ fn main() {
     // `vi3nr_dsp`: the Armv7E-M DSP extension (dual 16-bit multiply-accumulates), present on
     // every thumbv7em core. Stable Rust does not set `target_feature = "dsp"` (an unstable
     // feature), so the target name decides.
-    println!("cargo::rustc-check-cfg=cfg(vi3nr_dsp)");
-    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumbv7em-")) {
+    // `vi3nr_v6m`: the Armv6-M (Cortex-M0/M0+) inner loops.
+    println!("cargo::rustc-check-cfg=cfg(vi3nr_dsp, vi3nr_v6m)");
+    let target = env::var("TARGET").unwrap_or_default();
+    if target.starts_with("thumbv7em-") {
         println!("cargo::rustc-cfg=vi3nr_dsp");
+    } else if target.starts_with("thumbv6m-") {
+        println!("cargo::rustc-cfg=vi3nr_v6m");
     }
 }

@@ -1,17 +1,17 @@
 //! The fixed-point inner loop: `Σ w·x` of one chunk of a row, exact in i32 (FORMAT.md).
 //!
 //! Layer inputs sit in the scratch as [`Lane`]s: packed i16 pairs on thumbv7em, where the
-//! dual multiply-accumulate `smlad` takes two weights and two inputs per instruction
-//! (submodule `arm`, inline assembly, selected at compile time by the `vi3nr_dsp` cfg that
-//! `build.rs` sets for thumbv7em targets), and widened to i32 everywhere else, so that an
-//! FPU-less Cortex-M0 loads each input with one immediate-offset `ldr` instead of a
-//! register-offset `ldrsh`. Both forms compute the same wrapping i32 sum as
-//! [`dot_portable`]: the products of i16 (or i8) by i16 values are exact in i32, and `smlad`'s
+//! dual multiply-accumulate `smlad` takes two weights and two inputs per instruction, and
+//! widened to i32 everywhere else, so that a Cortex-M0 loads two inputs with one `ldm` and
+//! needs no sign extension for them. On both Cortex-M targets the loop is inline assembly
+//! (submodule `arm`, selected at compile time by the `vi3nr_dsp` / `vi3nr_v6m` cfgs that
+//! `build.rs` sets for thumbv7em / thumbv6m targets); elsewhere it is [`dot_portable`]. All
+//! forms compute the same wrapping i32 sum as [`dot_portable`]: the products of i16 (or i8) by i16 values are exact in i32, and `smlad`'s
 //! accumulation is modulo 2³² like `wrapping_add` (it only sets the sticky Q flag on
 //! overflow, which nothing reads). The evaluator's inputs keep each chunk's sum below 2³¹
 //! anyway (`qformat::input_shift`).
 
-#[cfg(vi3nr_dsp)]
+#[cfg(any(vi3nr_dsp, vi3nr_v6m))]
 #[allow(unsafe_code)] // the crate's one module with `unsafe` (inline assembly)
 mod arm;
 
@@ -69,7 +69,8 @@ pub(crate) trait Weight: Copy + Into<i32> {
 
     /// Calls `f(j, Σ w_j·x)` for each row `j` of `w` (rows of `x.len()` weights) and returns
     /// `true`, where the target has a whole-row loop for this shape (thumbv7em: `x.len()` a
-    /// multiple of eight, both arrays 4-byte aligned); else calls nothing and returns `false`.
+    /// multiple of eight, thumbv6m: of four; both arrays 4-byte aligned); else calls nothing and
+    /// returns `false`.
     fn rows(w: &[Self], x: &[Lane], f: impl FnMut(usize, i32)) -> bool;
 }
 
@@ -81,11 +82,11 @@ impl Weight for i16 {
 
     #[inline(always)]
     fn rows(w: &[i16], x: &[Lane], f: impl FnMut(usize, i32)) -> bool {
-        #[cfg(vi3nr_dsp)]
+        #[cfg(any(vi3nr_dsp, vi3nr_v6m))]
         {
             arm::rows_q15(w, x, f)
         }
-        #[cfg(not(vi3nr_dsp))]
+        #[cfg(not(any(vi3nr_dsp, vi3nr_v6m)))]
         {
             let _ = (w, x, f);
             false
@@ -101,11 +102,11 @@ impl Weight for i8 {
 
     #[inline(always)]
     fn rows(w: &[i8], x: &[Lane], f: impl FnMut(usize, i32)) -> bool {
-        #[cfg(vi3nr_dsp)]
+        #[cfg(any(vi3nr_dsp, vi3nr_v6m))]
         {
             arm::rows_i8(w, x, f)
         }
-        #[cfg(not(vi3nr_dsp))]
+        #[cfg(not(any(vi3nr_dsp, vi3nr_v6m)))]
         {
             let _ = (w, x, f);
             false
@@ -114,14 +115,15 @@ impl Weight for i8 {
 }
 
 /// The evaluator's q15 inner loop, `Σ w·x` over the shorter slice (wrapping i32): `smlad` on
-/// thumbv7em, [`dot_portable`] elsewhere, the same result everywhere.
+/// thumbv7em, an `ldm`/`muls` loop on thumbv6m, [`dot_portable`] elsewhere, the same result
+/// everywhere.
 #[inline(always)]
 pub fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
-    #[cfg(vi3nr_dsp)]
+    #[cfg(any(vi3nr_dsp, vi3nr_v6m))]
     {
         arm::dot_q15(w, x)
     }
-    #[cfg(not(vi3nr_dsp))]
+    #[cfg(not(any(vi3nr_dsp, vi3nr_v6m)))]
     {
         dot_portable(w, x)
     }
@@ -132,11 +134,11 @@ pub fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
 /// everywhere.
 #[inline(always)]
 pub fn dot_i8(w: &[i8], x: &[Lane]) -> i32 {
-    #[cfg(vi3nr_dsp)]
+    #[cfg(any(vi3nr_dsp, vi3nr_v6m))]
     {
         arm::dot_i8(w, x)
     }
-    #[cfg(not(vi3nr_dsp))]
+    #[cfg(not(any(vi3nr_dsp, vi3nr_v6m)))]
     {
         dot_portable(w, x)
     }

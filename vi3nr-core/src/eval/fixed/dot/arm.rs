@@ -1,26 +1,39 @@
-//! The thumbv7em inner loops in inline assembly: the crate's only `unsafe` code.
+//! The Cortex-M inner loops in inline assembly: the crate's only `unsafe` code.
 //!
-//! rustc emits one single multiply-accumulate (`smlabb`) per i16 product; the Armv7E-M DSP
-//! extension's `smlad` adds two signed 16 × 16 products to a 32-bit accumulator in one
-//! instruction (Arm ARM, A7.7.145: `result = Ra + Rn[15:0]·Rm[15:0] + Rn[31:16]·Rm[31:16]`,
-//! the low 32 bits written to Rd, the Q flag set when the exact sum does not fit, and nothing
-//! else changed). Its accumulation is therefore modulo 2³², the same as
-//! [`dot_portable`]'s `wrapping_add` of exact i32 products.
+//! **thumbv7em** (`vi3nr_dsp`). rustc emits one single multiply-accumulate (`smlabb`) per i16
+//! product; the Armv7E-M DSP extension's `smlad` adds two signed 16 × 16 products to a 32-bit
+//! accumulator in one instruction (Arm ARM, A7.7.145: `result = Ra + Rn[15:0]·Rm[15:0] +
+//! Rn[31:16]·Rm[31:16]`, the low 32 bits written to Rd, the Q flag set when the exact sum does
+//! not fit, and nothing else changed). Its accumulation is therefore modulo 2³², the same as
+//! [`dot_portable`]'s `wrapping_add` of exact i32 products. Each loop takes eight weights and
+//! eight inputs (packed i16 pairs) per iteration: two `ldrd` (two words each, post-increment)
+//! from each array (q15; two `ldr` of four i8 weights for i8), four `smlad`, a count down and a
+//! branch. The temporaries are left to the register allocator (fixed registers made the
+//! caller's row loop spill). An i8 weight word `(w0, w1, w2, w3)` is split by `sxtb16` into
+//! `(w0, w2)` and `(w1, w3)` and repacked by `pkhbt`/`pkhtb` into the pairs `(w0, w1)`,
+//! `(w2, w3)` that match the inputs.
 //!
-//! Each loop takes eight weights and eight inputs per iteration: two `ldrd` (two words each,
-//! post-increment) from each array (q15; two `ldr` of four i8 weights for i8), four `smlad`, a
-//! count down and a branch. The temporaries are left to the register allocator (not fixed
-//! registers, which would make the caller's row loop spill).
-//! An i8 weight word `(w0, w1, w2, w3)` is split by `sxtb16` into `(w0, w2)` and `(w1, w3)` and
-//! repacked by `pkhbt`/`pkhtb` into the pairs `(w0, w1)`, `(w2, w3)` that match the inputs.
-//! `ldrd` needs word-aligned addresses: both pointers are checked, and an unaligned slice (or the
-//! last `len mod 8` products) goes through [`dot_portable`].
+//! **thumbv6m** (`vi3nr_v6m`). The Cortex-M0 has eight low registers for almost everything
+//! (r6 and r7 are LLVM's; high registers only move, add and compare), and LLVM's unrolled loop
+//! spills the accumulator. The loop here takes four weights per iteration with the inputs
+//! widened to i32 (`Lane`): one `ldm` of a weight pair and one `ldm` of two inputs, `sxth` /
+//! `asrs #16` for the two weights (`lsls`/`asrs #24` for i8), two `muls`, and the pair's sum
+//! added to an accumulator kept in r8; the loop ends when the input pointer reaches an end
+//! kept in r9. `muls` keeps the low 32 bits of the product, and the adds wrap: the same sum
+//! as [`dot_portable`].
+//!
+//! Both need word-aligned addresses (`ldrd`, `ldm`): the pointers are checked, and an
+//! unaligned slice (or the last `len mod BLOCK` products) goes through [`dot_portable`].
 
-use super::dot_portable;
+use super::{Lane, dot_portable};
 use core::arch::asm;
 
 /// Products taken per iteration of the assembly loops.
+#[cfg(vi3nr_dsp)]
 const BLOCK: usize = 8;
+/// Products taken per iteration of the assembly loops.
+#[cfg(vi3nr_v6m)]
+const BLOCK: usize = 4;
 
 /// Whether both pointers are 4-byte aligned (what `ldrd` requires).
 #[inline(always)]
@@ -33,6 +46,7 @@ fn word_aligned<A, B>(a: *const A, b: *const B) -> bool {
 ///
 /// # Safety
 /// `w` and `x` are 4-byte aligned and each points to `8 · blocks` readable i16; `blocks ≥ 1`.
+#[cfg(vi3nr_dsp)]
 #[inline(always)]
 unsafe fn blocks_q15(w: *const i16, x: *const i16, blocks: usize) -> i32 {
     let mut acc = 0i32;
@@ -74,6 +88,7 @@ unsafe fn blocks_q15(w: *const i16, x: *const i16, blocks: usize) -> i32 {
 /// # Safety
 /// `w` and `x` are 4-byte aligned, `w` points to `8 · blocks` readable i8 and `x` to
 /// `8 · blocks` readable i16; `blocks ≥ 1`.
+#[cfg(vi3nr_dsp)]
 #[inline(always)]
 unsafe fn blocks_i8(w: *const i8, x: *const i16, blocks: usize) -> i32 {
     let mut acc = 0i32;
@@ -119,41 +134,146 @@ unsafe fn blocks_i8(w: *const i8, x: *const i16, blocks: usize) -> i32 {
     acc
 }
 
-/// `Σ w·x` of i16 weights and i16 inputs over the shorter slice, wrapping i32.
+/// `Σ w·x` over `blocks` blocks of four i16 weights at `w` and four i32 inputs at `x`,
+/// wrapping i32.
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned, `w` points to `4 · blocks` readable i16 and `x` to
+/// `4 · blocks` readable i32; `blocks ≥ 1`.
+#[cfg(vi3nr_v6m)]
 #[inline(always)]
-pub(super) fn dot_q15(w: &[i16], x: &[i16]) -> i32 {
+unsafe fn blocks_q15(w: *const i16, x: *const i32, blocks: usize) -> i32 {
+    let acc: i32;
+    let end = x.wrapping_add(4 * blocks);
+    // SAFETY: by the function's contract, `blocks ≥ 1` iterations each read 8 bytes from `w`
+    // and 16 from `x` inside their arrays, at word-aligned addresses (as `ldm` requires); the
+    // loop stops when `x` reaches `end`, after exactly `blocks` iterations. The asm reads
+    // memory only (no stores, no stack) and writes only the registers it names: r0, r1 (the
+    // pointers, discarded), r2 (the sum), r3–r5 (temporaries; r4 brings `end` in), r8 and r9
+    // (the accumulator and the end, declared clobbered) and the flags.
+    unsafe {
+        asm!(
+            "mov r8, r2",
+            "mov r9, r4",
+            "2:",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "cmp r1, r9",
+            "bne 2b",
+            "mov r2, r8",
+            inout("r0") w => _,
+            inout("r1") x => _,
+            inout("r2") 0i32 => acc,
+            inout("r4") end => _,
+            out("r3") _, out("r5") _, out("r8") _, out("r9") _,
+            options(pure, readonly, nostack),
+        );
+    }
+    acc
+}
+
+/// `Σ w·x` over `blocks` blocks of four i8 weights at `w` and four i32 inputs at `x`,
+/// wrapping i32.
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned, `w` points to `4 · blocks` readable i8 and `x` to
+/// `4 · blocks` readable i32; `blocks ≥ 1`.
+#[cfg(vi3nr_v6m)]
+#[inline(always)]
+unsafe fn blocks_i8(w: *const i8, x: *const i32, blocks: usize) -> i32 {
+    let acc: i32;
+    let end = x.wrapping_add(4 * blocks);
+    // SAFETY: by the function's contract, `blocks ≥ 1` iterations each read 4 bytes from `w`
+    // and 16 from `x` inside their arrays, at word-aligned addresses (as `ldm` requires); the
+    // loop stops when `x` reaches `end`, after exactly `blocks` iterations. The asm reads
+    // memory only (no stores, no stack) and writes only the registers it names: r0, r1 (the
+    // pointers, discarded), r2 (the sum), r3–r5 (temporaries; r4 brings `end` in), r8 and r9
+    // (the accumulator and the end, declared clobbered) and the flags.
+    unsafe {
+        asm!(
+            "mov r8, r2",
+            "mov r9, r4",
+            "2:",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxtb r5, r4",
+            "muls r2, r5, r2",
+            "lsls r5, r4, #16",
+            "asrs r5, r5, #24",
+            "muls r3, r5, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r1!, {{r2, r3}}",
+            "lsls r5, r4, #8",
+            "asrs r5, r5, #24",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #24",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "cmp r1, r9",
+            "bne 2b",
+            "mov r2, r8",
+            inout("r0") w => _,
+            inout("r1") x => _,
+            inout("r2") 0i32 => acc,
+            inout("r4") end => _,
+            out("r3") _, out("r5") _, out("r8") _, out("r9") _,
+            options(pure, readonly, nostack),
+        );
+    }
+    acc
+}
+
+/// `Σ w·x` of i16 weights and i16 inputs (as [`Lane`]s) over the shorter slice, wrapping i32.
+#[inline(always)]
+pub(super) fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
     let n = w.len().min(x.len());
     let blocks = n / BLOCK;
     if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
         return dot_portable(w, x);
     }
-    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `8 · blocks ≤ n`
+    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `BLOCK · blocks ≤ n`
     // elements of each slice are read.
     let acc = unsafe { blocks_q15(w.as_ptr(), x.as_ptr(), blocks) };
     let done = blocks * BLOCK;
     acc.wrapping_add(dot_portable(&w[done..n], &x[done..n]))
 }
 
-/// `Σ w·x` of i8 weights and i16 inputs over the shorter slice, wrapping i32.
+/// `Σ w·x` of i8 weights and i16 inputs (as [`Lane`]s) over the shorter slice, wrapping i32.
 #[inline(always)]
-pub(super) fn dot_i8(w: &[i8], x: &[i16]) -> i32 {
+pub(super) fn dot_i8(w: &[i8], x: &[Lane]) -> i32 {
     let n = w.len().min(x.len());
     let blocks = n / BLOCK;
     if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
         return dot_portable(w, x);
     }
-    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `8 · blocks ≤ n`
+    // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `BLOCK · blocks ≤ n`
     // elements of each slice are read.
     let acc = unsafe { blocks_i8(w.as_ptr(), x.as_ptr(), blocks) };
     let done = blocks * BLOCK;
     acc.wrapping_add(dot_portable(&w[done..n], &x[done..n]))
 }
 
-/// Whether every row of `w` (rows of `x.len()` weights of `size` bytes) and `x` can be taken
-/// in whole aligned blocks: `x.len()` a non-zero multiple of eight, `w` and `x` 4-byte
-/// aligned. Every row then starts 4-byte aligned too (`8 · size` divides its offset).
+/// Whether every row of `w` (rows of `x.len()` weights) and `x` can be taken in whole aligned
+/// blocks: `x.len()` a non-zero multiple of `BLOCK` (8 or 4), `w` and `x` 4-byte aligned.
+/// Every row then starts 4-byte aligned too (`BLOCK` weights of 1 or 2 bytes fill whole words).
 #[inline(always)]
-fn whole_blocks<T>(w: &[T], x: &[i16]) -> bool {
+fn whole_blocks<T>(w: &[T], x: &[Lane]) -> bool {
     !x.is_empty() && x.len().is_multiple_of(BLOCK) && word_aligned(w.as_ptr(), x.as_ptr())
 }
 
@@ -161,14 +281,15 @@ fn whole_blocks<T>(w: &[T], x: &[i16]) -> bool {
 /// `true` when every row goes in whole aligned blocks ([`whole_blocks`]); else calls nothing
 /// and returns `false`.
 #[inline(always)]
-pub(super) fn rows_q15(w: &[i16], x: &[i16], mut f: impl FnMut(usize, i32)) -> bool {
+pub(super) fn rows_q15(w: &[i16], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
     if !whole_blocks(w, x) {
         return false;
     }
     let blocks = x.len() / BLOCK;
     for (j, row) in w.chunks_exact(x.len()).enumerate() {
-        // SAFETY: `row` and `x` hold `8 · blocks` i16 each (`chunks_exact`), `blocks ≥ 1`;
-        // `x` and `w` are 4-byte aligned and `row` starts `16 · blocks · j` bytes into `w`.
+        // SAFETY: `row` holds `BLOCK · blocks` weights and `x` as many inputs (`chunks_exact`),
+        // `blocks ≥ 1`; `x` and `w` are 4-byte aligned and `row` starts `2 · BLOCK · blocks · j`
+        // bytes into `w`.
         f(j, unsafe { blocks_q15(row.as_ptr(), x.as_ptr(), blocks) });
     }
     true
@@ -176,14 +297,14 @@ pub(super) fn rows_q15(w: &[i16], x: &[i16], mut f: impl FnMut(usize, i32)) -> b
 
 /// [`rows_q15`] for i8 weights.
 #[inline(always)]
-pub(super) fn rows_i8(w: &[i8], x: &[i16], mut f: impl FnMut(usize, i32)) -> bool {
+pub(super) fn rows_i8(w: &[i8], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
     if !whole_blocks(w, x) {
         return false;
     }
     let blocks = x.len() / BLOCK;
     for (j, row) in w.chunks_exact(x.len()).enumerate() {
-        // SAFETY: `row` holds `8 · blocks` i8 and `x` `8 · blocks` i16 (`chunks_exact`),
-        // `blocks ≥ 1`; `x` and `w` are 4-byte aligned and `row` starts `8 · blocks · j`
+        // SAFETY: `row` holds `BLOCK · blocks` weights and `x` as many inputs (`chunks_exact`),
+        // `blocks ≥ 1`; `x` and `w` are 4-byte aligned and `row` starts `BLOCK · blocks · j`
         // bytes into `w`.
         f(j, unsafe { blocks_i8(row.as_ptr(), x.as_ptr(), blocks) });
     }
