@@ -16,11 +16,19 @@ fn table(name: &str, doc: &str, n: usize, f: impl Fn(f64) -> f64, out: &mut Stri
 fn main() {
     let mut out = String::new();
     let tau = std::f64::consts::TAU;
+    // A full wave, so that the evaluator indexes it with the top bits of a wrapping u32 phase
+    // and needs no quadrant logic; built from the quarter wave by symmetry, so that it is odd
+    // and mirror-symmetric to the bit.
+    let quarter = |k: f64| (tau * k / 1024.0).sin();
     table(
         "SINE",
-        "sin(2π·i/1024), i = 0..=256 (a quarter wave), Q1.14.",
-        257,
-        |i| (tau * i / 1024.0).sin(),
+        "sin(2π·i/1024), i = 0..=1024 (a full wave and its first point again), Q1.14.",
+        1025,
+        |i| {
+            let h = i % 512.0;
+            let v = quarter(if h <= 256.0 { h } else { 512.0 - h });
+            if (i / 512.0).floor() as u32 % 2 == 1 { -v } else { v }
+        },
         &mut out,
     );
     table(

@@ -55,6 +55,16 @@ fn for_rows<T: Weight>(
     post: u32,
     mut emit: impl FnMut(usize, i32),
 ) {
+    // Coordinates (1 to 3 inputs): the inputs in registers, each row unrolled.
+    let small = match fan_in {
+        1 => small_rows::<T, 1>(w, bias, input, post, &mut emit),
+        2 => small_rows::<T, 2>(w, bias, input, post, &mut emit),
+        3 => small_rows::<T, 3>(w, bias, input, post, &mut emit),
+        _ => false,
+    };
+    if small {
+        return;
+    }
     if fan_in <= CHUNK && fan_in == input.len() {
         let whole = T::rows(w, input, |j, sum| {
             if let Some(&b) = bias.get(j) {
@@ -68,6 +78,31 @@ fn for_rows<T: Weight>(
     for (j, (row, &b)) in w.chunks_exact(fan_in).zip(bias).enumerate() {
         emit(j, b.wrapping_add(dot_fixed(row, input, post)));
     }
+}
+
+/// [`for_rows`] for `N` inputs (`input.len() == N`, else `false` and nothing called): the
+/// inputs held in registers and each row's `N` products unrolled (the same sum as
+/// [`dot_portable`]).
+#[inline(always)]
+fn small_rows<T: Weight, const N: usize>(
+    w: &[T],
+    bias: &[i32],
+    input: &[Lane],
+    post: u32,
+    emit: &mut impl FnMut(usize, i32),
+) -> bool {
+    let Ok(x) = <&[Lane; N]>::try_from(input) else {
+        return false;
+    };
+    let x = x.map(value);
+    for (j, (row, &b)) in w.as_chunks::<N>().0.iter().zip(bias).enumerate() {
+        let mut sum = 0i32;
+        for k in 0..N {
+            sum = sum.wrapping_add(row[k].into().wrapping_mul(x[k]));
+        }
+        emit(j, b.wrapping_add(sum >> post));
+    }
+    true
 }
 
 /// A hidden q15 layer: each row's accumulator, rescaled by `r`, through `act` into `out`.
