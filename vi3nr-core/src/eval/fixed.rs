@@ -133,6 +133,38 @@ fn hidden_q15(
     }
 }
 
+/// `round(v · 2¹⁴)` saturated to i16 (a coordinate in Q1.14), ties away from zero, NaN → 0:
+/// `libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16` by integer operations on
+/// the bits (a Cortex-M0 does every f32 operation in software).
+#[inline]
+fn q14(v: f32) -> i16 {
+    let bits = v.to_bits();
+    let exp = (bits >> 23) & 0xFF;
+    let negative = bits >> 31 != 0;
+    if exp == 0xFF && bits & 0x7F_FFFF != 0 {
+        return 0; // NaN
+    }
+    // |v| · 2¹⁴ = m · 2^(exp − 136) with m the 24-bit significand.
+    let m = (bits & 0x7F_FFFF) | 0x80_0000;
+    let mag = if exp >= 136 {
+        u32::MAX // |v| ≥ 2²³ · 2⁻¹⁴: saturates (∞ too)
+    } else if exp < 112 {
+        0 // |v| · 2¹⁴ < 2⁻¹ (subnormals and zero included): rounds to 0
+    } else {
+        let s = 136 - exp; // 1..=24
+        (m + (1 << (s - 1))) >> s
+    };
+    if negative { -(mag.min(32_768) as i32) as i16 } else { mag.min(32_767) as i16 }
+}
+
+/// `v · 2^−k` for a `v` converted from an integer (zero or at least 1 in magnitude, so the
+/// result stays normal for `k ≤ 126`): the exponent lowered by `k`, exactly the product
+/// `v * 2^−k` without a (software, on a Cortex-M0) multiplication.
+#[inline]
+fn scaled(v: f32, k: u32) -> f32 {
+    if v == 0.0 { v } else { f32::from_bits(v.to_bits() - (k << 23)) }
+}
+
 /// The activation of accumulator `acc` rescaled by `r` into its argument units.
 #[inline(always)]
 fn activate(act: FixedAct, acc: i32, r: Rescale) -> i16 {
@@ -163,7 +195,7 @@ impl Model<'_> {
         let n_freq = self.n_freq();
         if n_freq == 0 {
             for (q, &v) in a.iter_mut().zip(x) {
-                *q = lane(libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16);
+                *q = lane(q14(v));
             }
         } else {
             for (k, f) in self.fourier.chunks_exact(self.in_dim).enumerate() {
@@ -198,7 +230,7 @@ impl Model<'_> {
             let mut emit = |j: usize, acc: i32, r: Rescale| {
                 if to_out && layer.act.is_none() {
                     // Q16.16 of the real output.
-                    out[j] = r.q16(acc) as f32 * (1.0 / 65_536.0);
+                    out[j] = scaled(r.q16(acc) as f32, 16);
                 } else if to_out {
                     out[j] = f32::from(activate(fixed_act, acc, r))
                         / (1u32 << out_frac(layer.act)) as f32;
@@ -207,11 +239,11 @@ impl Model<'_> {
                 }
             };
             match layer.weights {
-                Weights::Q15 { w, b: bias, requant, .. } if !to_out => {
-                    hidden_q15(w, fi, bias, input, post, requant.rescale(), fixed_act, b);
+                Weights::Q15 { w, b: bias, .. } if !to_out => {
+                    hidden_q15(w, fi, bias, input, post, layer.rescale, fixed_act, b);
                 }
-                Weights::Q15 { w, b: bias, requant, .. } => {
-                    let r = requant.rescale();
+                Weights::Q15 { w, b: bias, .. } => {
+                    let r = layer.rescale;
                     for_rows(w, fi, bias, input, post, |j, acc| emit(j, acc, r));
                 }
                 Weights::I8 { scales, w, b: bias } => {
@@ -236,5 +268,49 @@ impl Model<'_> {
             *y = scale * *y + offset;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{q14, scaled};
+
+    #[test]
+    fn q14_by_bits_equals_the_float_rounding() {
+        let reference = |v: f32| libm::roundf(v * 16_384.0).clamp(-32_768.0, 32_767.0) as i16;
+        let check = |v: f32| assert_eq!(q14(v), reference(v), "v = {v:e} ({:#x})", v.to_bits());
+        for v in [0.0, -0.0, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            check(v);
+        }
+        for v in [f32::MIN_POSITIVE, 1e-40, -1e-40, 2.0, -2.0, 1.999_99, 3e38, -3e38] {
+            check(v);
+        }
+        for k in -70_000..=70_000 {
+            // Every tie k/2 · 2⁻¹⁴ and its neighbours, over [−2.1, 2.1].
+            let t = k as f32 * (0.5 / 16_384.0);
+            for v in [t, f32::from_bits(t.to_bits() + 1), f32::from_bits(t.to_bits().wrapping_sub(1))] {
+                check(v);
+            }
+        }
+        let mut bits = 1u32;
+        while bits < u32::MAX / 3 {
+            check(f32::from_bits(bits));
+            check(f32::from_bits(bits | 0x8000_0000));
+            bits = bits * 3 + 7;
+        }
+    }
+
+    #[test]
+    fn scaling_by_the_exponent_equals_the_product() {
+        let mut n = 1i64;
+        for v in [0i32, 1, -1, i32::MAX, i32::MIN, 65_536, -65_537] {
+            assert_eq!(scaled(v as f32, 16).to_bits(), (v as f32 * (1.0 / 65_536.0)).to_bits());
+        }
+        while n < i64::from(i32::MAX) {
+            for v in [n as i32, -(n as i32)] {
+                assert_eq!(scaled(v as f32, 16), v as f32 * (1.0 / 65_536.0), "{v}");
+            }
+            n = n * 5 / 3 + 1;
+        }
     }
 }

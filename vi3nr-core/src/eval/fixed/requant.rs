@@ -87,6 +87,9 @@ pub struct Rescale {
 }
 
 impl Rescale {
+    /// Multiplication by zero (the placeholder of layers that have no single rescale).
+    pub(crate) const ZERO: Rescale = Rescale { int: 0, frac: 0, right: 0, limit: u32::MAX };
+
     /// `⌊acc · frac · 2⁻³²⌋`, within 3 below (see the type's docs).
     #[inline(always)]
     fn frac_product(self, acc: i32) -> i32 {

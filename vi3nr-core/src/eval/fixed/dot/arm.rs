@@ -82,6 +82,67 @@ unsafe fn blocks_q15(w: *const i16, x: *const i16, blocks: usize) -> i32 {
     acc
 }
 
+/// `Σ w·x` of 32 i16 weights at `w` and 32 i16 inputs at `x` (the common 32-wide layer),
+/// wrapping i32: the loop of [`blocks_q15`] unrolled, with immediate offsets.
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned and each points to 32 readable i16.
+#[cfg(vi3nr_dsp)]
+#[inline(always)]
+unsafe fn dot32_q15(w: *const i16, x: *const i16) -> i32 {
+    let mut acc = 0i32;
+    // SAFETY: by the function's contract, the eight `ldrd` from each pointer read bytes 0 to 63,
+    // inside the 32 i16 of each array, at word-aligned addresses (as `ldrd` requires). The asm
+    // reads memory only (no stores, no stack), leaves the pointers unchanged and writes the
+    // accumulator (inout) and four temporaries (outputs, discarded); `smlad` and `ldrd` leave
+    // the N, Z, C, V flags alone (`smlad` may set the sticky Q flag, which nothing reads).
+    unsafe {
+        asm!(
+            "ldrd {w0}, {w1}, [{w}]",
+            "ldrd {x0}, {x1}, [{x}]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #8]",
+            "ldrd {x0}, {x1}, [{x}, #8]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #16]",
+            "ldrd {x0}, {x1}, [{x}, #16]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #24]",
+            "ldrd {x0}, {x1}, [{x}, #24]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #32]",
+            "ldrd {x0}, {x1}, [{x}, #32]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #40]",
+            "ldrd {x0}, {x1}, [{x}, #40]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #48]",
+            "ldrd {x0}, {x1}, [{x}, #48]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            "ldrd {w0}, {w1}, [{w}, #56]",
+            "ldrd {x0}, {x1}, [{x}, #56]",
+            "smlad {acc}, {w0}, {x0}, {acc}",
+            "smlad {acc}, {w1}, {x1}, {acc}",
+            w = in(reg) w,
+            x = in(reg) x,
+            acc = inout(reg) acc,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            x0 = out(reg) _,
+            x1 = out(reg) _,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    acc
+}
+
 /// `Σ w·x` over `blocks` blocks of eight i8 weights at `w` and eight i16 inputs at `x`,
 /// wrapping i32.
 ///
@@ -186,6 +247,162 @@ unsafe fn blocks_q15(w: *const i16, x: *const i32, blocks: usize) -> i32 {
     acc
 }
 
+/// `Σ w·x` of 32 i16 weights at `w` and 32 i32 inputs at `x` (the common 32-wide layer),
+/// wrapping i32: the loop of [`blocks_q15`] unrolled (no end pointer, no branch).
+///
+/// # Safety
+/// `w` and `x` are 4-byte aligned, `w` points to 32 readable i16 and `x` to 32 readable i32.
+#[cfg(vi3nr_v6m)]
+#[inline(always)]
+unsafe fn dot32_q15(w: *const i16, x: *const i32) -> i32 {
+    let acc: i32;
+    // SAFETY: by the function's contract, the sixteen `ldm` of one word from `w` and of two
+    // words from `x` read 64 and 128 bytes, inside the arrays, at word-aligned addresses (as
+    // `ldm` requires). The asm reads memory only (no stores, no stack) and writes only the
+    // registers it names: r0, r1 (the pointers, discarded), r2 (the sum), r3–r5 (temporaries),
+    // r8 (the accumulator, declared clobbered) and the flags.
+    unsafe {
+        asm!(
+            "mov r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "ldm r0!, {{r4}}",
+            "ldm r1!, {{r2, r3}}",
+            "sxth r5, r4",
+            "muls r2, r5, r2",
+            "asrs r4, r4, #16",
+            "muls r3, r4, r3",
+            "adds r2, r2, r3",
+            "add r8, r2",
+            "mov r2, r8",
+            inout("r0") w => _,
+            inout("r1") x => _,
+            inout("r2") 0i32 => acc,
+            out("r3") _, out("r4") _, out("r5") _, out("r8") _,
+            options(pure, readonly, nostack),
+        );
+    }
+    acc
+}
+
 /// `Σ w·x` over `blocks` blocks of four i8 weights at `w` and four i32 inputs at `x`,
 /// wrapping i32.
 ///
@@ -284,6 +501,14 @@ fn whole_blocks<T>(w: &[T], x: &[Lane]) -> bool {
 pub(super) fn rows_q15(w: &[i16], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
     if !whole_blocks(w, x) {
         return false;
+    }
+    if x.len() == 32 {
+        for (j, row) in w.chunks_exact(32).enumerate() {
+            // SAFETY: `row` and `x` hold 32 i16 each (`chunks_exact`, `x.len()`); `x` and `w`
+            // are 4-byte aligned and `row` starts `64 · j` bytes into `w`.
+            f(j, unsafe { dot32_q15(row.as_ptr(), x.as_ptr()) });
+        }
+        return true;
     }
     let blocks = x.len() / BLOCK;
     for (j, row) in w.chunks_exact(x.len()).enumerate() {
