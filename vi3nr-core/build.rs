@@ -53,10 +53,15 @@ fn main() {
     // every thumbv7em core. Stable Rust does not set `target_feature = "dsp"` (an unstable
     // feature), so the target name decides.
     // `vi3nr_v6m`: the Armv6-M (Cortex-M0/M0+) inner loops.
-    println!("cargo::rustc-check-cfg=cfg(vi3nr_dsp, vi3nr_v6m)");
+    // `vi3nr_fpu`: the hard-float thumbv7em target (FPv4-SP, 32 single registers): the f32
+    // evaluator's `vldm`/`vmla` loop.
+    println!("cargo::rustc-check-cfg=cfg(vi3nr_dsp, vi3nr_v6m, vi3nr_fpu)");
     let target = env::var("TARGET").unwrap_or_default();
     if target.starts_with("thumbv7em-") {
         println!("cargo::rustc-cfg=vi3nr_dsp");
+        if target.ends_with("eabihf") {
+            println!("cargo::rustc-cfg=vi3nr_fpu");
+        }
     } else if target.starts_with("thumbv6m-") {
         println!("cargo::rustc-cfg=vi3nr_v6m");
     }

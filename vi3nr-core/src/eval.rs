@@ -11,6 +11,9 @@
 //! - [`fast`]: the f32 activations; [`parts`]: the fixed-point evaluator's pieces, public only
 //!   so that firmware can time them alone.
 
+#[cfg(any(vi3nr_dsp, vi3nr_v6m, vi3nr_fpu))]
+#[allow(unsafe_code)] // the crate's one module with `unsafe` (inline assembly)
+mod arm;
 pub mod fast;
 pub(crate) mod fixed;
 mod float;

@@ -32,7 +32,7 @@
 //! # Ok::<(), vi3nr_core::Error>(())
 //! ```
 #![no_std]
-#![deny(unsafe_code)] // allowed in one module: `eval::fixed::dot::arm` (thumbv7em asm)
+#![deny(unsafe_code)] // allowed in one module: `eval::arm` (Cortex-M asm)
 #![deny(missing_docs)]
 
 pub mod activation;

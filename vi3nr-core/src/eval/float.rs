@@ -8,20 +8,34 @@
 use super::fast::{self, FastAct};
 use crate::model::{Model, ModelError, Weights};
 
-/// `Σ w·x` with eight partial sums over blocks of eight (vectorises on hosts; the same
-/// operation count on Cortex-M).
+/// `Σ w·x` over the blocks of eight: eight partial sums `acc[k] += w[k]·x[k]` block after
+/// block, then `((a₀ + a₄) + (a₁ + a₅)) + ((a₂ + a₆) + (a₃ + a₇))` (vectorises on hosts;
+/// `vldmia` and `vmla.f32`, the same roundings, on the Cortex-M4F: `eval::arm`).
+#[inline(always)]
+fn blocks_sum(wb: &[[f32; 8]], xb: &[[f32; 8]]) -> f32 {
+    #[cfg(vi3nr_fpu)]
+    {
+        super::arm::blocks_f32(wb, xb)
+    }
+    #[cfg(not(vi3nr_fpu))]
+    {
+        let mut acc = [0.0f32; 8];
+        for (w, x) in wb.iter().zip(xb) {
+            for k in 0..8 {
+                acc[k] += w[k] * x[k];
+            }
+        }
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+    }
+}
+
+/// `Σ w·x`: [`blocks_sum`] of the blocks of eight, plus the tail.
 #[inline]
 fn dot(w: &[f32], x: &[f32]) -> f32 {
     let (wb, wt) = w.as_chunks::<8>();
     let (xb, xt) = x.as_chunks::<8>();
-    let mut acc = [0.0f32; 8];
-    for (w, x) in wb.iter().zip(xb) {
-        for k in 0..8 {
-            acc[k] += w[k] * x[k];
-        }
-    }
     let tail: f32 = wt.iter().zip(xt).map(|(w, x)| w * x).sum();
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    blocks_sum(wb, xb) + tail
 }
 
 /// [`dot`] with f16 weights, widened eight at a time.

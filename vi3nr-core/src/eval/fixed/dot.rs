@@ -4,7 +4,7 @@
 //! dual multiply-accumulate `smlad` takes two weights and two inputs per instruction, and
 //! widened to i32 everywhere else, so that a Cortex-M0 loads two inputs with one `ldm` and
 //! needs no sign extension for them. On both Cortex-M targets the loop is inline assembly
-//! (submodule `arm`, selected at compile time by the `vi3nr_dsp` / `vi3nr_v6m` cfgs that
+//! (module `eval::arm`, selected at compile time by the `vi3nr_dsp` / `vi3nr_v6m` cfgs that
 //! `build.rs` sets for thumbv7em / thumbv6m targets); elsewhere it is [`dot_portable`]. All
 //! forms compute the same wrapping i32 sum as [`dot_portable`]: the products of i16 (or i8) by i16 values are exact in i32, and `smlad`'s
 //! accumulation is modulo 2³² like `wrapping_add` (it only sets the sticky Q flag on
@@ -12,8 +12,7 @@
 //! anyway (`qformat::input_shift`).
 
 #[cfg(any(vi3nr_dsp, vi3nr_v6m))]
-#[allow(unsafe_code)] // the crate's one module with `unsafe` (inline assembly)
-mod arm;
+use crate::eval::arm;
 
 /// How a layer input is stored in the scratch: `i16` on thumbv7em (packed pairs for `smlad`),
 /// `i32` elsewhere (immediate-offset loads on a Cortex-M0). The value is always an i16.

@@ -22,10 +22,17 @@
 //! kept in r9. `muls` keeps the low 32 bits of the product, and the adds wrap: the same sum
 //! as [`dot_portable`].
 //!
-//! Both need word-aligned addresses (`ldrd`, `ldm`): the pointers are checked, and an
+//! **thumbv7em-none-eabihf** (`vi3nr_fpu`), the f32 evaluator: LLVM's loop loads each weight
+//! and input with its own `vldr` and multiplies and adds in two instructions. `vmla.f32` is
+//! *not* fused (Arm ARM, A7.7.239 VMLA: the product is rounded before the addition, unlike
+//! `vfma`), so `acc += w·x` in one instruction is the portable Rust, bit for bit; the loop
+//! takes eight weights and eight inputs per iteration with one `vldmia` each into s8–s15 and
+//! s0–s7 and keeps the eight partial sums of `eval::float`'s order in s16–s23.
+//!
+//! The integer loops need word-aligned addresses (`ldrd`, `ldm`): the pointers are checked, and an
 //! unaligned slice (or the last `len mod BLOCK` products) goes through [`dot_portable`].
 
-use super::{Lane, dot_portable};
+use super::fixed::{Lane, dot_portable};
 use core::arch::asm;
 
 /// Products taken per iteration of the assembly loops.
@@ -458,7 +465,7 @@ unsafe fn blocks_i8(w: *const i8, x: *const i32, blocks: usize) -> i32 {
 
 /// `Σ w·x` of i16 weights and i16 inputs (as [`Lane`]s) over the shorter slice, wrapping i32.
 #[inline(always)]
-pub(super) fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
+pub(crate) fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
     let n = w.len().min(x.len());
     let blocks = n / BLOCK;
     if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
@@ -473,7 +480,7 @@ pub(super) fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
 
 /// `Σ w·x` of i8 weights and i16 inputs (as [`Lane`]s) over the shorter slice, wrapping i32.
 #[inline(always)]
-pub(super) fn dot_i8(w: &[i8], x: &[Lane]) -> i32 {
+pub(crate) fn dot_i8(w: &[i8], x: &[Lane]) -> i32 {
     let n = w.len().min(x.len());
     let blocks = n / BLOCK;
     if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
@@ -498,7 +505,7 @@ fn whole_blocks<T>(w: &[T], x: &[Lane]) -> bool {
 /// `true` when every row goes in whole aligned blocks ([`whole_blocks`]); else calls nothing
 /// and returns `false`.
 #[inline(always)]
-pub(super) fn rows_q15(w: &[i16], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
+pub(crate) fn rows_q15(w: &[i16], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
     if !whole_blocks(w, x) {
         return false;
     }
@@ -522,7 +529,7 @@ pub(super) fn rows_q15(w: &[i16], x: &[Lane], mut f: impl FnMut(usize, i32)) -> 
 
 /// [`rows_q15`] for i8 weights.
 #[inline(always)]
-pub(super) fn rows_i8(w: &[i8], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
+pub(crate) fn rows_i8(w: &[i8], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bool {
     if !whole_blocks(w, x) {
         return false;
     }
@@ -534,4 +541,125 @@ pub(super) fn rows_i8(w: &[i8], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bo
         f(j, unsafe { blocks_i8(row.as_ptr(), x.as_ptr(), blocks) });
     }
     true
+}
+
+/// `((a₀ + a₄) + (a₁ + a₅)) + ((a₂ + a₆) + (a₃ + a₇))` of the eight partial sums
+/// `a_k = Σ_b w[8b + k] · x[8b + k]` over `min(w.len(), x.len())` blocks of eight, each
+/// product rounded before it is added (`vmla.f32`, not fused), in block order: bit for bit
+/// the portable loop and reduction of `eval::float`.
+#[cfg(vi3nr_fpu)]
+#[inline(always)]
+pub(crate) fn blocks_f32(w: &[[f32; 8]], x: &[[f32; 8]]) -> f32 {
+    let blocks = w.len().min(x.len());
+    // Zeros in (the partial sums' start: +0.0, as in the portable loop), the sum out.
+    let mut acc = [0.0f32; 8];
+    if blocks == 0 {
+        return 0.0; // the portable reduction of eight +0.0
+    }
+    if blocks == 4 {
+        // A 32-wide row, unrolled.
+        // SAFETY: as below, with the four iterations written out: 128 bytes read from each of
+        // `w` and `x` (`blocks = 4 ≤ len`).
+        unsafe {
+            asm!(
+                "vpush {{s0-s23}}",
+                "vldmia {acc}, {{s16-s23}}",
+                "vldmia {x}!, {{s0-s7}}",
+                "vldmia {w}!, {{s8-s15}}",
+                "vmla.f32 s16, s8, s0",
+                "vmla.f32 s17, s9, s1",
+                "vmla.f32 s18, s10, s2",
+                "vmla.f32 s19, s11, s3",
+                "vmla.f32 s20, s12, s4",
+                "vmla.f32 s21, s13, s5",
+                "vmla.f32 s22, s14, s6",
+                "vmla.f32 s23, s15, s7",
+                "vldmia {x}!, {{s0-s7}}",
+                "vldmia {w}!, {{s8-s15}}",
+                "vmla.f32 s16, s8, s0",
+                "vmla.f32 s17, s9, s1",
+                "vmla.f32 s18, s10, s2",
+                "vmla.f32 s19, s11, s3",
+                "vmla.f32 s20, s12, s4",
+                "vmla.f32 s21, s13, s5",
+                "vmla.f32 s22, s14, s6",
+                "vmla.f32 s23, s15, s7",
+                "vldmia {x}!, {{s0-s7}}",
+                "vldmia {w}!, {{s8-s15}}",
+                "vmla.f32 s16, s8, s0",
+                "vmla.f32 s17, s9, s1",
+                "vmla.f32 s18, s10, s2",
+                "vmla.f32 s19, s11, s3",
+                "vmla.f32 s20, s12, s4",
+                "vmla.f32 s21, s13, s5",
+                "vmla.f32 s22, s14, s6",
+                "vmla.f32 s23, s15, s7",
+                "vldmia {x}!, {{s0-s7}}",
+                "vldmia {w}!, {{s8-s15}}",
+                "vmla.f32 s16, s8, s0",
+                "vmla.f32 s17, s9, s1",
+                "vmla.f32 s18, s10, s2",
+                "vmla.f32 s19, s11, s3",
+                "vmla.f32 s20, s12, s4",
+                "vmla.f32 s21, s13, s5",
+                "vmla.f32 s22, s14, s6",
+                "vmla.f32 s23, s15, s7",
+                "vadd.f32 s16, s16, s20",
+                "vadd.f32 s17, s17, s21",
+                "vadd.f32 s18, s18, s22",
+                "vadd.f32 s19, s19, s23",
+                "vadd.f32 s16, s16, s17",
+                "vadd.f32 s18, s18, s19",
+                "vadd.f32 s16, s16, s18",
+                "vstr s16, [{acc}]",
+                "vpop {{s0-s23}}",
+                w = inout(reg) w.as_ptr() => _,
+                x = inout(reg) x.as_ptr() => _,
+                acc = in(reg) acc.as_mut_ptr(),
+            );
+        }
+        return acc[0];
+    }
+    // SAFETY: `blocks ≥ 1` iterations each read 32 bytes from each of `w` and `x`, in total
+    // `blocks ≤ len` arrays of eight f32 of each slice; `acc` is eight f32 on this stack frame;
+    // f32 arrays are 4-byte aligned, as `vldmia`/`vstr` require. Stable Rust cannot name the
+    // single-precision registers as operands or clobbers (the register class needs an
+    // unstable target feature), so the asm saves s0–s23 with `vpush` and restores them with
+    // `vpop` (hence no `nostack`): the registers the compiler sees are unchanged. It writes
+    // `acc[0]`, the two pointers and the count (inout, discarded) and the integer flags
+    // (`subs`), and leaves the FPSCR's modes alone (`vmla` and `vadd` may set its cumulative
+    // exception bits, as the portable `*` and `+` do).
+    unsafe {
+        asm!(
+            "vpush {{s0-s23}}",
+            "vldmia {acc}, {{s16-s23}}",
+            "2:",
+            "vldmia {x}!, {{s0-s7}}",
+            "vldmia {w}!, {{s8-s15}}",
+            "vmla.f32 s16, s8, s0",
+            "vmla.f32 s17, s9, s1",
+            "vmla.f32 s18, s10, s2",
+            "vmla.f32 s19, s11, s3",
+            "vmla.f32 s20, s12, s4",
+            "vmla.f32 s21, s13, s5",
+            "vmla.f32 s22, s14, s6",
+            "vmla.f32 s23, s15, s7",
+            "subs {k}, {k}, #1",
+            "bne 2b",
+            "vadd.f32 s16, s16, s20",
+            "vadd.f32 s17, s17, s21",
+            "vadd.f32 s18, s18, s22",
+            "vadd.f32 s19, s19, s23",
+            "vadd.f32 s16, s16, s17",
+            "vadd.f32 s18, s18, s19",
+            "vadd.f32 s16, s16, s18",
+            "vstr s16, [{acc}]",
+            "vpop {{s0-s23}}",
+            w = inout(reg) w.as_ptr() => _,
+            x = inout(reg) x.as_ptr() => _,
+            k = inout(reg) blocks => _,
+            acc = in(reg) acc.as_mut_ptr(),
+        );
+    }
+    acc[0]
 }
