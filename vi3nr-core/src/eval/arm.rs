@@ -551,19 +551,20 @@ pub(crate) fn rows_i8(w: &[i8], x: &[Lane], mut f: impl FnMut(usize, i32)) -> bo
 #[inline(always)]
 pub(crate) fn blocks_f32(w: &[[f32; 8]], x: &[[f32; 8]]) -> f32 {
     let blocks = w.len().min(x.len());
-    // Zeros in (the partial sums' start: +0.0, as in the portable loop), the sum out.
-    let mut acc = [0.0f32; 8];
+    // The partial sums start at +0.0, as in the portable loop (loaded from `ZEROS`).
+    let zeros = ZEROS.as_ptr();
+    let sum: u32;
     if blocks == 0 {
         return 0.0; // the portable reduction of eight +0.0
     }
     if blocks == 4 {
         // A 32-wide row, unrolled.
-        // SAFETY: as below, with the four iterations written out: 128 bytes read from each of
-        // `w` and `x` (`blocks = 4 ≤ len`).
+        // SAFETY: as for the loop below, with its four iterations written out: 128 bytes read
+        // from each of `w` and `x` (`blocks = 4 ≤ len`), and no count.
         unsafe {
             asm!(
                 "vpush {{s0-s23}}",
-                "vldmia {acc}, {{s16-s23}}",
+                "vldmia {zeros}, {{s16-s23}}",
                 "vldmia {x}!, {{s0-s7}}",
                 "vldmia {w}!, {{s8-s15}}",
                 "vmla.f32 s16, s8, s0",
@@ -611,28 +612,31 @@ pub(crate) fn blocks_f32(w: &[[f32; 8]], x: &[[f32; 8]]) -> f32 {
                 "vadd.f32 s16, s16, s17",
                 "vadd.f32 s18, s18, s19",
                 "vadd.f32 s16, s16, s18",
-                "vstr s16, [{acc}]",
+                "vmov {sum}, s16",
                 "vpop {{s0-s23}}",
                 w = inout(reg) w.as_ptr() => _,
                 x = inout(reg) x.as_ptr() => _,
-                acc = in(reg) acc.as_mut_ptr(),
+                zeros = in(reg) zeros,
+                sum = lateout(reg) sum,
+                options(readonly),
             );
         }
-        return acc[0];
+        return f32::from_bits(sum);
     }
     // SAFETY: `blocks ≥ 1` iterations each read 32 bytes from each of `w` and `x`, in total
-    // `blocks ≤ len` arrays of eight f32 of each slice; `acc` is eight f32 on this stack frame;
-    // f32 arrays are 4-byte aligned, as `vldmia`/`vstr` require. Stable Rust cannot name the
-    // single-precision registers as operands or clobbers (the register class needs an
+    // `blocks ≤ len` arrays of eight f32 of each slice, and `vldmia` reads the eight f32 of
+    // `ZEROS`; f32 arrays are 4-byte aligned, as `vldmia` requires. Stable Rust cannot name
+    // the single-precision registers as operands or clobbers (the register class needs an
     // unstable target feature), so the asm saves s0–s23 with `vpush` and restores them with
-    // `vpop` (hence no `nostack`): the registers the compiler sees are unchanged. It writes
-    // `acc[0]`, the two pointers and the count (inout, discarded) and the integer flags
-    // (`subs`), and leaves the FPSCR's modes alone (`vmla` and `vadd` may set its cumulative
-    // exception bits, as the portable `*` and `+` do).
+    // `vpop` (its only stack use, hence no `nostack`): the registers the compiler sees are
+    // unchanged. It reads memory only and writes `sum` (the result's bits, `vmov`), the two
+    // pointers and the count (inout, discarded) and the integer flags (`subs`), and leaves the
+    // FPSCR's modes alone (`vmla` and `vadd` may set its cumulative exception bits, as the
+    // portable `*` and `+` do).
     unsafe {
         asm!(
             "vpush {{s0-s23}}",
-            "vldmia {acc}, {{s16-s23}}",
+            "vldmia {zeros}, {{s16-s23}}",
             "2:",
             "vldmia {x}!, {{s0-s7}}",
             "vldmia {w}!, {{s8-s15}}",
@@ -653,13 +657,19 @@ pub(crate) fn blocks_f32(w: &[[f32; 8]], x: &[[f32; 8]]) -> f32 {
             "vadd.f32 s16, s16, s17",
             "vadd.f32 s18, s18, s19",
             "vadd.f32 s16, s16, s18",
-            "vstr s16, [{acc}]",
+            "vmov {sum}, s16",
             "vpop {{s0-s23}}",
             w = inout(reg) w.as_ptr() => _,
             x = inout(reg) x.as_ptr() => _,
             k = inout(reg) blocks => _,
-            acc = in(reg) acc.as_mut_ptr(),
+            zeros = in(reg) zeros,
+            sum = lateout(reg) sum,
+            options(readonly),
         );
     }
-    acc[0]
+    f32::from_bits(sum)
 }
+
+/// The start of the f32 partial sums, read by [`blocks_f32`].
+#[cfg(vi3nr_fpu)]
+static ZEROS: [f32; 8] = [0.0; 8];

@@ -34,9 +34,22 @@ fn cos_poly(r2: f32) -> f32 {
 
 /// `sin x` (`shift` 0) or `cos x` (`shift` 1) by quadrant.
 fn sin_quadrant(x: f32, shift: u32) -> f32 {
-    if x.abs() > 6_400.0 || x.is_nan() {
+    if !in_range(x) {
         return if shift == 0 { libm::sinf(x) } else { libm::cosf(x) };
     }
+    quadrant_unchecked(x, shift)
+}
+
+/// Whether `x` lies where the polynomial path is exact-reduction accurate (|x| ≤ 6,400, not
+/// NaN); elsewhere [`sin`] and [`cos`] fall back to libm.
+#[inline(always)]
+fn in_range(x: f32) -> bool {
+    x.abs() <= 6_400.0
+}
+
+/// [`sin_quadrant`] without the range check: for |x| ≤ 6,400 only.
+#[inline(always)]
+fn quadrant_unchecked(x: f32, shift: u32) -> f32 {
     let (r, q) = reduce(x);
     let r2 = r * r;
     match q.wrapping_add(shift) & 3 {
@@ -101,6 +114,18 @@ impl FastAct {
             Some(Act::Wavelet { omega, s }) => {
                 FastAct::Wavelet(omega as f32, (-1.0 / (s * s)) as f32)
             }
+        }
+    }
+
+    /// `z ← f(z)` over a layer's pre-activations, equal to [`FastAct::eval`] of each. The
+    /// sine checks the range of the whole layer first, then runs a loop without the check
+    /// (or, when any argument is out of range, [`FastAct::eval`] of each).
+    pub fn eval_layer(self, z: &mut [f32]) {
+        match self {
+            FastAct::Sine(w) if z.iter().all(|&z| in_range(w * z)) => {
+                z.iter_mut().for_each(|z| *z = quadrant_unchecked(w * *z, 0));
+            }
+            _ => z.iter_mut().for_each(|z| *z = self.eval(*z)),
         }
     }
 
