@@ -90,8 +90,16 @@ impl Model<'_> {
             let input = &a[..fi];
             match layer.weights {
                 Weights::F32 { w, b: bias } => {
-                    for ((row, &bias), y) in w.chunks_exact(fi).zip(bias).zip(&mut b[..fo]) {
-                        *y = bias + dot(row, input);
+                    if let Ok(x32) = <&[f32; 32]>::try_from(input) {
+                        // The common 32-wide layer, its row length known to the compiler.
+                        let rows = w.as_chunks::<32>().0;
+                        for ((row, &bias), y) in rows.iter().zip(bias).zip(&mut b[..fo]) {
+                            *y = bias + dot(row, x32);
+                        }
+                    } else {
+                        for ((row, &bias), y) in w.chunks_exact(fi).zip(bias).zip(&mut b[..fo]) {
+                            *y = bias + dot(row, input);
+                        }
                     }
                 }
                 Weights::F16 { w, b: bias } => {
