@@ -471,6 +471,10 @@ pub(crate) fn dot_q15(w: &[i16], x: &[Lane]) -> i32 {
     if blocks == 0 || !word_aligned(w.as_ptr(), x.as_ptr()) {
         return dot_portable(w, x);
     }
+    if n == 32 {
+        // SAFETY: both pointers are 4-byte aligned (checked), both slices hold 32 elements.
+        return unsafe { dot32_q15(w.as_ptr(), x.as_ptr()) };
+    }
     // SAFETY: both pointers are 4-byte aligned (checked), `blocks ≥ 1` and `BLOCK · blocks ≤ n`
     // elements of each slice are read.
     let acc = unsafe { blocks_q15(w.as_ptr(), x.as_ptr(), blocks) };
