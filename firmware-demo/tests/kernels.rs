@@ -45,7 +45,6 @@ fn data(seed: u32, extreme: bool) -> Data {
     d
 }
 
-
 #[defmt_test::tests]
 mod tests {
     use super::{N, data};

@@ -288,7 +288,9 @@ mod tests {
         for k in -70_000..=70_000 {
             // Every tie k/2 · 2⁻¹⁴ and its neighbours, over [−2.1, 2.1].
             let t = k as f32 * (0.5 / 16_384.0);
-            for v in [t, f32::from_bits(t.to_bits() + 1), f32::from_bits(t.to_bits().wrapping_sub(1))] {
+            for v in
+                [t, f32::from_bits(t.to_bits() + 1), f32::from_bits(t.to_bits().wrapping_sub(1))]
+            {
                 check(v);
             }
         }
