@@ -32,6 +32,12 @@ struct Data {
     x16: [i16; N],
 }
 
+/// An i16 as the evaluator stores it (`Lane`: i16 on the M4F, i32 on the M0).
+#[allow(clippy::useless_conversion)] // i16 → i16 on the M4F
+fn lane(v: i16) -> Lane {
+    v.into()
+}
+
 fn data(seed: u32, extreme: bool) -> Data {
     let mut rng = Rng(seed);
     let mut d = Data { w16: [0; N], w8: [0; N], x: [0; N], x16: [0; N] };
@@ -40,14 +46,14 @@ fn data(seed: u32, extreme: bool) -> Data {
         d.w16[k] = if extreme { [i16::MIN, i16::MAX][(a & 1) as usize] } else { a as i16 };
         d.w8[k] = if extreme { [i8::MIN, i8::MAX][(a >> 1 & 1) as usize] } else { a as i8 };
         d.x16[k] = if extreme { [i16::MIN, i16::MAX][(b & 1) as usize] } else { b as i16 };
-        d.x[k] = d.x16[k].into();
+        d.x[k] = lane(d.x16[k]);
     }
     d
 }
 
 #[defmt_test::tests]
 mod tests {
-    use super::{N, data};
+    use super::{N, data, lane};
     use defmt::assert_eq;
     use vi3nr_core::eval::parts::{Lane, dot_i8, dot_portable, dot_q15};
 
@@ -83,7 +89,7 @@ mod tests {
     fn the_sum_wraps_as_the_portable_one() {
         // 32 products of −2¹⁵ · −2¹⁵ = 2³⁰ each make 2³⁵, which wraps to 0; three make 3 · 2³⁰.
         let w = [i16::MIN; 32];
-        let x: [Lane; 32] = [i16::MIN.into(); 32];
+        let x: [Lane; 32] = [lane(i16::MIN); 32];
         assert_eq!(dot_q15(&w, &x), 0);
         assert_eq!(dot_q15(&w[..3], &x[..3]), dot_portable(&w[..3], &[i16::MIN; 3]));
     }

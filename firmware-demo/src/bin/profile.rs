@@ -81,6 +81,7 @@ fn main() -> ! {
     let mut w8 = Aligned([0i8; 32]);
     let mut x = Aligned([0 as Lane; 32]);
     let mut x16 = Aligned([0i16; 32]);
+    #[allow(clippy::useless_conversion)] // i16 → Lane, the same type on the M4F
     for k in 0..32 {
         w16.0[k] = (k as i16 * 1_237) ^ 0x5A5A;
         w8.0[k] = (k as i8).wrapping_mul(37);
