@@ -250,9 +250,12 @@ impl Model<'_> {
                     // One f32 product and bit operations per row (see `qformat::row_unit`).
                     let unit = layer.row_unit;
                     let mut bad_scale = false;
+                    // The sine wraps its argument: no saturation limit (a division) to set up.
+                    let turns = fixed_act == FixedAct::Sine;
                     for_rows(w, fi, bias, input, post, |j, acc| {
                         match scales.get(j).and_then(|&s| Requant::from_f32(s * unit)) {
-                            Some(requant) => emit(j, acc, requant.rescale()),
+                            Some(q) if turns => emit(j, acc, q.rescale_turns()),
+                            Some(q) => emit(j, acc, q.rescale()),
                             None => bad_scale = true,
                         }
                     });
