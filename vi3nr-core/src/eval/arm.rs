@@ -674,6 +674,129 @@ pub(crate) fn blocks_f32(w: &[[f32; 8]], x: &[[f32; 8]]) -> f32 {
     f32::from_bits(sum)
 }
 
+/// [`blocks_f32`] of two 32-wide rows `a` and `b` against the same `x`, each block of inputs
+/// loaded once for both rows (the eight partial sums of `a` in s16–s23, of `b` in s24–s31).
+#[cfg(vi3nr_fpu)]
+#[inline(always)]
+pub(crate) fn rows2_f32(a: &[f32; 32], b: &[f32; 32], x: &[f32; 32]) -> (f32, f32) {
+    let zeros = ZEROS.as_ptr();
+    let (sa, sb): (u32, u32);
+    // SAFETY: the twelve `vldmia` read the 128 bytes of each of `a`, `b` and `x` (32 f32 each)
+    // and twice the 32 bytes of `ZEROS`, 4-byte aligned as `vldmia`
+    // requires. As in `blocks_f32`, the asm saves the single-precision registers it uses
+    // (s0–s31) with `vpush` and restores them with `vpop` (its only stack use), reads memory
+    // only, writes `sa` and `sb` (the sums' bits) and the three pointers (inout, discarded), and
+    // leaves the FPSCR's modes alone.
+    unsafe {
+        asm!(
+            "vpush {{s0-s31}}",
+            "vldmia {zeros}, {{s16-s23}}",
+            "vldmia {zeros}, {{s24-s31}}",
+            "vldmia {x}!, {{s0-s7}}",
+            "vldmia {a}!, {{s8-s15}}",
+            "vmla.f32 s16, s8, s0",
+            "vmla.f32 s17, s9, s1",
+            "vmla.f32 s18, s10, s2",
+            "vmla.f32 s19, s11, s3",
+            "vmla.f32 s20, s12, s4",
+            "vmla.f32 s21, s13, s5",
+            "vmla.f32 s22, s14, s6",
+            "vmla.f32 s23, s15, s7",
+            "vldmia {b}!, {{s8-s15}}",
+            "vmla.f32 s24, s8, s0",
+            "vmla.f32 s25, s9, s1",
+            "vmla.f32 s26, s10, s2",
+            "vmla.f32 s27, s11, s3",
+            "vmla.f32 s28, s12, s4",
+            "vmla.f32 s29, s13, s5",
+            "vmla.f32 s30, s14, s6",
+            "vmla.f32 s31, s15, s7",
+            "vldmia {x}!, {{s0-s7}}",
+            "vldmia {a}!, {{s8-s15}}",
+            "vmla.f32 s16, s8, s0",
+            "vmla.f32 s17, s9, s1",
+            "vmla.f32 s18, s10, s2",
+            "vmla.f32 s19, s11, s3",
+            "vmla.f32 s20, s12, s4",
+            "vmla.f32 s21, s13, s5",
+            "vmla.f32 s22, s14, s6",
+            "vmla.f32 s23, s15, s7",
+            "vldmia {b}!, {{s8-s15}}",
+            "vmla.f32 s24, s8, s0",
+            "vmla.f32 s25, s9, s1",
+            "vmla.f32 s26, s10, s2",
+            "vmla.f32 s27, s11, s3",
+            "vmla.f32 s28, s12, s4",
+            "vmla.f32 s29, s13, s5",
+            "vmla.f32 s30, s14, s6",
+            "vmla.f32 s31, s15, s7",
+            "vldmia {x}!, {{s0-s7}}",
+            "vldmia {a}!, {{s8-s15}}",
+            "vmla.f32 s16, s8, s0",
+            "vmla.f32 s17, s9, s1",
+            "vmla.f32 s18, s10, s2",
+            "vmla.f32 s19, s11, s3",
+            "vmla.f32 s20, s12, s4",
+            "vmla.f32 s21, s13, s5",
+            "vmla.f32 s22, s14, s6",
+            "vmla.f32 s23, s15, s7",
+            "vldmia {b}!, {{s8-s15}}",
+            "vmla.f32 s24, s8, s0",
+            "vmla.f32 s25, s9, s1",
+            "vmla.f32 s26, s10, s2",
+            "vmla.f32 s27, s11, s3",
+            "vmla.f32 s28, s12, s4",
+            "vmla.f32 s29, s13, s5",
+            "vmla.f32 s30, s14, s6",
+            "vmla.f32 s31, s15, s7",
+            "vldmia {x}!, {{s0-s7}}",
+            "vldmia {a}!, {{s8-s15}}",
+            "vmla.f32 s16, s8, s0",
+            "vmla.f32 s17, s9, s1",
+            "vmla.f32 s18, s10, s2",
+            "vmla.f32 s19, s11, s3",
+            "vmla.f32 s20, s12, s4",
+            "vmla.f32 s21, s13, s5",
+            "vmla.f32 s22, s14, s6",
+            "vmla.f32 s23, s15, s7",
+            "vldmia {b}!, {{s8-s15}}",
+            "vmla.f32 s24, s8, s0",
+            "vmla.f32 s25, s9, s1",
+            "vmla.f32 s26, s10, s2",
+            "vmla.f32 s27, s11, s3",
+            "vmla.f32 s28, s12, s4",
+            "vmla.f32 s29, s13, s5",
+            "vmla.f32 s30, s14, s6",
+            "vmla.f32 s31, s15, s7",
+            "vadd.f32 s16, s16, s20",
+            "vadd.f32 s17, s17, s21",
+            "vadd.f32 s18, s18, s22",
+            "vadd.f32 s19, s19, s23",
+            "vadd.f32 s16, s16, s17",
+            "vadd.f32 s18, s18, s19",
+            "vadd.f32 s16, s16, s18",
+            "vadd.f32 s24, s24, s28",
+            "vadd.f32 s25, s25, s29",
+            "vadd.f32 s26, s26, s30",
+            "vadd.f32 s27, s27, s31",
+            "vadd.f32 s24, s24, s25",
+            "vadd.f32 s26, s26, s27",
+            "vadd.f32 s24, s24, s26",
+            "vmov {sa}, s16",
+            "vmov {sb}, s24",
+            "vpop {{s0-s31}}",
+            a = inout(reg) a.as_ptr() => _,
+            b = inout(reg) b.as_ptr() => _,
+            x = inout(reg) x.as_ptr() => _,
+            zeros = in(reg) zeros,
+            sa = lateout(reg) sa,
+            sb = lateout(reg) sb,
+            options(readonly),
+        );
+    }
+    (f32::from_bits(sa), f32::from_bits(sb))
+}
+
 /// The start of the f32 partial sums, read by [`blocks_f32`].
 #[cfg(vi3nr_fpu)]
 static ZEROS: [f32; 8] = [0.0; 8];

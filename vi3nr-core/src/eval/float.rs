@@ -40,6 +40,49 @@ fn dot(w: &[f32], x: &[f32]) -> f32 {
     blocks_sum(wb, xb) + tail
 }
 
+/// `y = bias + dot(row, x)` for every row when the rows are `N` long (`input.len() == N`), with
+/// `N` known to the compiler; `false` (and nothing written) otherwise.
+#[inline(always)]
+fn rows_of<const N: usize>(w: &[f32], bias: &[f32], input: &[f32], out: &mut [f32]) -> bool {
+    let Ok(x) = <&[f32; N]>::try_from(input) else {
+        return false;
+    };
+    for ((row, &bias), y) in w.as_chunks::<N>().0.iter().zip(bias).zip(out) {
+        *y = bias + dot(row, x);
+    }
+    true
+}
+
+/// [`rows_of`]`::<32>`, on the Cortex-M4F two rows at a time with each block of inputs loaded
+/// once for both (`eval::arm`; the same sums).
+#[inline(always)]
+fn rows_32(w: &[f32], bias: &[f32], input: &[f32], out: &mut [f32]) -> bool {
+    #[cfg(vi3nr_fpu)]
+    {
+        let Ok(x) = <&[f32; 32]>::try_from(input) else {
+            return false;
+        };
+        let (pairs, last) = w.as_chunks::<32>().0.as_chunks::<2>();
+        let (bias2, bias1) = bias.as_chunks::<2>();
+        let (out2, out1) = out.as_chunks_mut::<2>();
+        // `dot`'s sum of an empty tail, added as `dot` adds it.
+        let tail: f32 = core::iter::empty::<f32>().sum();
+        for (([a, b], [ba, bb]), [ya, yb]) in pairs.iter().zip(bias2).zip(out2) {
+            let (sa, sb) = super::arm::rows2_f32(a, b, x);
+            *ya = ba + (sa + tail);
+            *yb = bb + (sb + tail);
+        }
+        if let ([row], [b], [y]) = (last, bias1, out1) {
+            *y = b + dot(row, x);
+        }
+        true
+    }
+    #[cfg(not(vi3nr_fpu))]
+    {
+        rows_of::<32>(w, bias, input, out)
+    }
+}
+
 /// [`dot`] with f16 weights, widened eight at a time.
 #[inline]
 fn dot_f16(w: &[half::f16], x: &[f32]) -> f32 {
@@ -90,14 +133,14 @@ impl Model<'_> {
             let input = &a[..fi];
             match layer.weights {
                 Weights::F32 { w, b: bias } => {
-                    if let Ok(x32) = <&[f32; 32]>::try_from(input) {
-                        // The common 32-wide layer, its row length known to the compiler.
-                        let rows = w.as_chunks::<32>().0;
-                        for ((row, &bias), y) in rows.iter().zip(bias).zip(&mut b[..fo]) {
-                            *y = bias + dot(row, x32);
-                        }
-                    } else {
-                        for ((row, &bias), y) in w.chunks_exact(fi).zip(bias).zip(&mut b[..fo]) {
+                    // Coordinates and the common 32-wide layer with their row length known to
+                    // the compiler (the same sums, unrolled); other widths row by row.
+                    let out = &mut b[..fo];
+                    let known = rows_of::<2>(w, bias, input, out)
+                        || rows_of::<3>(w, bias, input, out)
+                        || rows_32(w, bias, input, out);
+                    if !known {
+                        for ((row, &bias), y) in w.chunks_exact(fi).zip(bias).zip(out) {
                             *y = bias + dot(row, input);
                         }
                     }
