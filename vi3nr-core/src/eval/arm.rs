@@ -2,9 +2,10 @@
 //!
 //! **thumbv7em** (`vi3nr_dsp`). rustc emits one single multiply-accumulate (`smlabb`) per i16
 //! product; the Armv7E-M DSP extension's `smlad` adds two signed 16 × 16 products to a 32-bit
-//! accumulator in one instruction (Arm ARM, A7.7.145: `result = Ra + Rn[15:0]·Rm[15:0] +
-//! Rn[31:16]·Rm[31:16]`, the low 32 bits written to Rd, the Q flag set when the exact sum does
-//! not fit, and nothing else changed). Its accumulation is therefore modulo 2³², the same as
+//! accumulator in one instruction (Armv7-M Architecture Reference Manual, SMLAD:
+//! `result = Ra + Rn[15:0]·Rm[15:0] + Rn[31:16]·Rm[31:16]`, the low 32 bits written to Rd, the
+//! Q flag set when the exact sum does not fit, and nothing else changed). Its accumulation is
+//! therefore modulo 2³², the same as
 //! [`dot_portable`]'s `wrapping_add` of exact i32 products. Each loop takes eight weights and
 //! eight inputs (packed i16 pairs) per iteration: two `ldrd` (two words each, post-increment)
 //! from each array (q15; two `ldr` of four i8 weights for i8), four `smlad`, a count down and a
@@ -24,10 +25,16 @@
 //!
 //! **thumbv7em-none-eabihf** (`vi3nr_fpu`), the f32 evaluator: LLVM's loop loads each weight
 //! and input with its own `vldr` and multiplies and adds in two instructions. `vmla.f32` is
-//! *not* fused (Arm ARM, A7.7.239 VMLA: the product is rounded before the addition, unlike
-//! `vfma`), so `acc += w·x` in one instruction is the portable Rust, bit for bit; the loop
+//! *not* fused (Armv7-M Architecture Reference Manual, VMLA: the product is rounded before the
+//! addition, unlike `vfma`), so `acc += w·x` in one instruction is the portable Rust, bit for bit; the loop
 //! takes eight weights and eight inputs per iteration with one `vldmia` each into s8–s15 and
-//! s0–s7 and keeps the eight partial sums of `eval::float`'s order in s16–s23.
+//! s0–s7 and keeps the eight partial sums of `eval::float`'s order in s16–s23 (two 32-wide rows
+//! at a time: s16–s31). Stable Rust cannot name the s registers as `asm!` operands (their class
+//! needs an unstable target feature), so these blocks save and restore the ones they use with
+//! `vpush`/`vpop` and return the sums through core registers.
+//!
+//! 32-wide rows, the common case, have their own unrolled versions (no loop count; on the M4F
+//! immediate offsets instead of post-increments).
 //!
 //! The integer loops need word-aligned addresses (`ldrd`, `ldm`): the pointers are checked, and an
 //! unaligned slice (or the last `len mod BLOCK` products) goes through [`dot_portable`].

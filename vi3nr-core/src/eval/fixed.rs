@@ -45,7 +45,7 @@ fn dot_fixed<T: Weight>(w: &[T], x: &[Lane], post: u32) -> i32 {
 
 /// Calls `emit(j, acc_j)` for each row `j` of `w` (rows of `fan_in` weights), `acc_j = bias_j
 /// + Σ_chunks (Σ w·x) >> post`: by the target's whole-row loop where it has one for this shape
-/// (thumbv7em: [`Weight::rows`]), else row by row with [`dot_fixed`].
+/// (Cortex-M: [`Weight::rows`]), else row by row with [`dot_fixed`].
 #[inline(always)]
 fn for_rows<T: Weight>(
     w: &[T],
