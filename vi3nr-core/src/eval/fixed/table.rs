@@ -125,8 +125,15 @@ fn interp(table: &[i16], pos: u32) -> i16 {
 
 /// `sin(2π·θ/2³²)` in Q1.14 from the full-wave table: the top 10 bits of the phase pick the
 /// segment (always in range: no bounds check, no quadrant logic), the next 16 interpolate.
+///
+/// ```
+/// use vi3nr_core::eval::parts::sine_q14;
+/// assert_eq!(sine_q14(0), 0);
+/// assert_eq!(sine_q14(1 << 30), 16_384); // a quarter turn
+/// assert_eq!(sine_q14(3 << 30), -16_384);
+/// ```
 #[inline(always)]
-pub(crate) fn sine_turns(theta: u32) -> i16 {
+pub fn sine_turns(theta: u32) -> i16 {
     let i = (theta >> 22) as usize;
     let f = ((theta >> 6) & 0xFFFF) as i32;
     let (a, b) = (i32::from(SINE[i]), i32::from(SINE[i + 1]));
