@@ -36,7 +36,7 @@ fn check(bytes: &[u8]) {
     let floating = matches!(model.format, NumberFormat::F32 | NumberFormat::F16);
     let mut out = vec![0.0f32; model.out_dim];
     let mut float = vec![0.0f32; model.scratch_len()];
-    let mut fixed = vec![0i16; model.scratch_len()];
+    let mut fixed = vec![0i32; model.scratch_len()];
     let mut scratch = Scratch::<32>::new();
     for p in [-1.0f32, -0.3, 0.0, 0.7, 1.0] {
         let x: Vec<f32> = (0..model.in_dim).map(|i| if i % 2 == 0 { p } else { -p }).collect();

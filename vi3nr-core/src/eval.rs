@@ -11,6 +11,9 @@
 //! - [`fast`]: the f32 activations; [`parts`]: the fixed-point evaluator's pieces, public only
 //!   so that firmware can time them alone.
 
+#[cfg(any(vi3nr_dsp, vi3nr_v6m, vi3nr_fpu))]
+#[allow(unsafe_code)] // the crate's one module with `unsafe` (inline assembly)
+mod arm;
 pub mod fast;
 pub(crate) mod fixed;
 mod float;
@@ -19,11 +22,13 @@ pub mod parts;
 use crate::model::{Buffer, Model, ModelError, NumberFormat};
 
 /// Two activation buffers of `W` values for each arithmetic, enough for any model whose
-/// widest layer (the encoded input included) is at most `W`.
+/// widest layer (the encoded input included) is at most `W`: `16 · W` bytes, f32 for the
+/// float evaluator and i32 for the fixed-point one (its i16 values widened to i32, or packed
+/// in pairs on thumbv7em: [`parts::Lane`]).
 #[derive(Debug, Clone)]
 pub struct Scratch<const W: usize> {
     float: [[f32; W]; 2],
-    fixed: [[i16; W]; 2],
+    fixed: [[i32; W]; 2],
 }
 
 impl<const W: usize> Scratch<W> {

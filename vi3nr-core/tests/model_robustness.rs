@@ -178,7 +178,7 @@ fn fix_crc(bytes: &mut [u8]) {
 fn eval_points(model: &Model<'_>) {
     let mut scratch = Scratch::<64>::new();
     let mut float = vec![0.0f32; model.scratch_len()];
-    let mut fixed = vec![0i16; model.scratch_len()];
+    let mut fixed = vec![0i32; model.scratch_len()];
     let mut out = vec![0.0f32; model.out_dim];
     let floating = matches!(model.format, NumberFormat::F32 | NumberFormat::F16);
     for p in [-1.0f32, -0.37, 0.0, 0.5, 1.0] {

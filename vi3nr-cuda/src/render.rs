@@ -10,7 +10,7 @@ use crate::mlp::Mlp;
 /// of its format; outputs flattened.
 pub fn eval_points(model: &Model<'_>, points: &[f32]) -> Result<Vec<f32>, ModelError> {
     let mut float = vec![0.0f32; model.scratch_len()];
-    let mut fixed = vec![0i16; model.scratch_len()];
+    let mut fixed = vec![0i32; model.scratch_len()];
     let mut out = vec![0.0f32; points.len() / model.in_dim * model.out_dim];
     for (x, y) in points.chunks_exact(model.in_dim).zip(out.chunks_exact_mut(model.out_dim)) {
         match model.format {

@@ -6,7 +6,11 @@
 //! - [`FixedAct`]: an activation prepared for integer evaluation, [`FixedAct::eval`] of an
 //!   argument in its units (turns as a wrapping u32 for sine, Q16.16 otherwise);
 //! - [`Requant`]: multiplication by a positive real in integer arithmetic, built per i8 row by
-//!   [`Requant::from_f32`]`(scale · `[`row_unit`]`(…))` and applied as a [`Rescale`].
+//!   [`Requant::from_f32`]`(scale · `[`row_unit`]`(…))` and applied as a [`Rescale`];
+//! - [`sine_q14`]: the table sine the rows call, `sin(2π·θ/2³²)` in Q1.14 from a wrapping u32
+//!   phase θ;
+//! - [`dot_q15`], [`dot_i8`]: the inner loops (`smlad` on thumbv7em), equal to
+//!   [`dot_portable`]; [`Lane`]: how layer inputs sit in the scratch.
 //!
 //! ```
 //! use vi3nr_core::Act;
@@ -18,4 +22,5 @@
 //! ```
 
 pub use super::fixed::qformat::row_unit;
-pub use super::fixed::{FixedAct, Requant, Rescale};
+pub use super::fixed::table::sine_turns as sine_q14;
+pub use super::fixed::{FixedAct, Lane, Requant, Rescale, dot_i8, dot_portable, dot_q15};

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::Act;
 use crate::eval::fixed::qformat::{BIAS_LIMIT, arg_scale, layer_q, row_unit};
-use crate::eval::fixed::{FixedAct, Requant};
+use crate::eval::fixed::{FixedAct, Requant, Rescale};
 use half::f16;
 
 /// A layer's weights and biases, borrowed from the model bytes. Weights are row-major,
@@ -65,6 +65,9 @@ pub struct Layer<'a> {
     /// i8: `row_unit` of the layer (see [`crate::eval::parts::row_unit`]), computed once here
     /// (0 for other formats).
     pub(crate) row_unit: f32,
+    /// q15: the layer's `requant` in the evaluator's form, split once here (the split divides,
+    /// which a Cortex-M0 does in software); zero for other formats.
+    pub(crate) rescale: Rescale,
     /// Fractional bits of the layer's fixed-point inputs (`layer_q`; ≤ 14, a u8 so that the
     /// two fit the struct's padding).
     pub(crate) in_frac: u8,
@@ -118,6 +121,7 @@ impl<'a> Model<'a> {
     /// then every header field, layer entry, activation parameter, the chain of widths, the
     /// Fourier frequencies and affine map (finite), and each weight block (sizes, finite
     /// values, fixed-point scales and bias ranges).
+    #[inline(never)] // its frame (~2 KiB on a Cortex-M0) stays out of the caller's
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ModelError> {
         if cfg!(target_endian = "big") {
             return Err(ModelError::BigEndianHost);
@@ -258,9 +262,21 @@ impl<'a> Model<'a> {
                 NumberFormat::I8 => row_unit(act, acc_shift, in_frac),
                 _ => 0.0,
             };
+            let rescale = match weights {
+                Weights::Q15 { requant, .. } => requant.rescale(),
+                _ => Rescale::ZERO,
+            };
             let (in_frac, acc_shift) = (in_frac as u8, acc_shift as u8);
-            let _ =
-                layers.push(Layer { fan_in, fan_out, act, weights, row_unit, in_frac, acc_shift });
+            let _ = layers.push(Layer {
+                fan_in,
+                fan_out,
+                act,
+                weights,
+                row_unit,
+                rescale,
+                in_frac,
+                acc_shift,
+            });
             at = end;
         }
         if at != body {

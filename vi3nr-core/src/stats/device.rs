@@ -38,15 +38,11 @@ fn interp_real(table: &[i16], pos: f64) -> (f64, f64) {
     (a / 16_384.0 + slope * (pos - i as f64), slope)
 }
 
-/// `(sin 2πt, d/dt)` from the quarter-wave table, `t` in turns.
+/// `(sin 2πt, d/dt)` from the full-wave table, `t` in turns.
 fn sine_real(t: f64) -> (f64, f64) {
     let t = t - libm::floor(t);
-    let quadrant = (t * 4.0) as u32 & 3;
-    let x = t * 4.0 - f64::from(quadrant); // position in the quadrant, [0, 1)
-    let (pos, dir) = if quadrant & 1 == 1 { (256.0 * (1.0 - x), -1.0) } else { (256.0 * x, 1.0) };
-    let (v, slope) = interp_real(&SINE, pos);
-    let sign = if quadrant >= 2 { -1.0 } else { 1.0 };
-    (sign * v, sign * dir * slope * 1024.0)
+    let (v, slope) = interp_real(&SINE, 1024.0 * t);
+    (v, slope * 1024.0)
 }
 
 impl Fixed {

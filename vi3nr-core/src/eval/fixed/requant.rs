@@ -57,17 +57,31 @@ impl Requant {
 
     /// The same `k` in the evaluator's 32-bit form ([`Rescale`]).
     pub fn rescale(self) -> Rescale {
+        let (int, frac, right) = self.split();
+        let limit = (i32::MAX as u32).checked_div(int).unwrap_or(u32::MAX);
+        Rescale { int, frac, right, limit }
+    }
+
+    /// [`Requant::rescale`] without the saturation limit of [`Rescale::q16`] (a division,
+    /// in software on a Cortex-M0): for [`Rescale::turns`] only, which wraps and needs none.
+    #[inline]
+    pub(crate) fn rescale_turns(self) -> Rescale {
+        let (int, frac, right) = self.split();
+        Rescale { int, frac, right, limit: 0 }
+    }
+
+    /// `k = int + frac · 2⁻³²` and a right shift.
+    #[inline]
+    fn split(self) -> (u32, u32, u32) {
         // k = mult · 2^−shift = f · 2^(e − 32) with f = 2·mult ∈ [2³¹, 2³²), e = 31 − shift.
         let f = (self.mult as u32) << 1;
         let e = 31 - self.shift as i32;
-        let (int, frac, right) = if e >= 0 {
+        if e >= 0 {
             let int = if e == 0 { 0 } else { f >> (32 - e) };
             (int, f.wrapping_shl(e as u32), 0)
         } else {
             (0, f, (-e) as u32)
-        };
-        let limit = (i32::MAX as u32).checked_div(int).unwrap_or(u32::MAX);
-        Rescale { int, frac, right, limit }
+        }
     }
 }
 
@@ -87,6 +101,9 @@ pub struct Rescale {
 }
 
 impl Rescale {
+    /// Multiplication by zero (the placeholder of layers that have no single rescale).
+    pub(crate) const ZERO: Rescale = Rescale { int: 0, frac: 0, right: 0, limit: u32::MAX };
+
     /// `⌊acc · frac · 2⁻³²⌋`, within 3 below (see the type's docs).
     #[inline(always)]
     fn frac_product(self, acc: i32) -> i32 {

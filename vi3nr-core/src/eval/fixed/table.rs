@@ -1,5 +1,6 @@
 //! The activations as the integer evaluators compute them: tables with linear interpolation
-//! (built by `build.rs` from their formulas): a quarter-wave sine of 256 segments,
+//! (built by `build.rs` from their formulas): a full-wave sine of 1,024 segments indexed by
+//! the top bits of a wrapping u32 phase,
 //! `exp(−u²/2)`, `tanh` and `sin u/u` on steps of 1/64. Their error is below one Q1.14 step
 //! (6.1e-5) except `sinc` (≤ 1e-5 interpolation, plus rounding). No floating point is used in
 //! [`FixedAct::eval`]. Arguments: turns as a wrapping u32 for sine, `z/a` in Q16.16 for the
@@ -122,12 +123,19 @@ fn interp(table: &[i16], pos: u32) -> i16 {
     }
 }
 
-/// `sin(2π·θ/2³²)` in Q1.14 from the quarter-wave table.
-#[inline]
-pub(crate) fn sine_turns(theta: u32) -> i16 {
-    let quadrant = theta >> 30;
-    let x = theta & 0x3FFF_FFFF;
-    let x = if quadrant & 1 == 1 { (1 << 30) - x } else { x };
-    let v = interp(&SINE, x >> 6);
-    if quadrant >= 2 { -v } else { v }
+/// `sin(2π·θ/2³²)` in Q1.14 from the full-wave table: the top 10 bits of the phase pick the
+/// segment (always in range: no bounds check, no quadrant logic), the next 16 interpolate.
+///
+/// ```
+/// use vi3nr_core::eval::parts::sine_q14;
+/// assert_eq!(sine_q14(0), 0);
+/// assert_eq!(sine_q14(1 << 30), 16_384); // a quarter turn
+/// assert_eq!(sine_q14(3 << 30), -16_384);
+/// ```
+#[inline(always)]
+pub fn sine_turns(theta: u32) -> i16 {
+    let i = (theta >> 22) as usize;
+    let f = ((theta >> 6) & 0xFFFF) as i32;
+    let (a, b) = (i32::from(SINE[i]), i32::from(SINE[i + 1]));
+    (a + (((b - a) * f) >> 16)) as i16
 }
