@@ -5,7 +5,9 @@
 //! it through the [`train`] loop on a backend (the CPU, or [`cuda`]), and [`export`]s it;
 //! [`render`] evaluates the exported file with the vi3nr-core evaluator and measures it.
 //!
-//! - [`signal`]: images and audio as training data, and back (`signal/{image,audio}.rs`);
+//! - [`signal`]: images, audio and meshes as training data, and back
+//!   (`signal/{image,audio,mesh}.rs`);
+//! - [`sdf`]: signed distances of meshes (BVH, winding number), their training samples;
 //! - [`mlp`]: the network, its flat parameters, Fourier features, the exact f64 forward pass;
 //! - [`schemes`]: VI3NR's options and the baselines (Xavier, PyTorch, SIREN);
 //! - [`train`]: shared training settings, the [`train::Backend`] trait, the CPU backend, the
@@ -36,6 +38,7 @@ pub mod limits;
 pub mod mlp;
 pub mod render;
 pub mod schemes;
+pub mod sdf;
 pub mod search;
 pub mod signal;
 pub mod stop;

@@ -7,6 +7,9 @@
 
 mod audio;
 mod image;
+pub mod mesh;
+
+pub use mesh::{Mesh, Normalisation};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
