@@ -17,6 +17,7 @@
 //! - [`fitting`]: `vi3nr fit` — load, initialise, train, export, render, report;
 //! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
 //! - [`export`]: `.vi3` and safetensors bytes, atomic file writes;
+//! - [`marching_cubes`]: the zero level set of a sampled function as a mesh;
 //! - [`render`]: evaluation with vi3nr-core, MSE and PSNR;
 //! - [`curves`]: loss and PSNR curves as a PNG;
 //! - [`checkpoint`]: a fit's whole state in one file, for `--resume`;
@@ -35,6 +36,7 @@ pub mod fitting;
 pub mod gemm;
 pub mod init_report;
 pub mod limits;
+pub mod marching_cubes;
 pub mod mlp;
 pub mod render;
 pub mod schemes;
