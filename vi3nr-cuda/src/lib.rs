@@ -18,6 +18,7 @@
 //! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
 //! - [`export`]: `.vi3` and safetensors bytes, atomic file writes;
 //! - [`marching_cubes`]: the zero level set of a sampled function as a mesh;
+//! - [`mesh_metrics`]: Chamfer-L1, Hausdorff and volumetric IoU of two meshes;
 //! - [`render`]: evaluation with vi3nr-core, MSE and PSNR;
 //! - [`curves`]: loss and PSNR curves as a PNG;
 //! - [`checkpoint`]: a fit's whole state in one file, for `--resume`;
@@ -37,6 +38,7 @@ pub mod gemm;
 pub mod init_report;
 pub mod limits;
 pub mod marching_cubes;
+pub mod mesh_metrics;
 pub mod mlp;
 pub mod render;
 pub mod schemes;

@@ -120,7 +120,10 @@ fn case(mask: usize) -> Vec<Loop> {
 
 /// Samples `f` (a batch of points, `k × 3` flattened, to their `k` values) on the grid of
 /// `(n + 1)³` points over [−1, 1]³ (x fastest), one z layer per call.
-pub fn sample_grid(n: usize, f: &(dyn Fn(&[f32]) -> Result<Vec<f32>, String> + Sync)) -> Result<Vec<f32>, String> {
+pub fn sample_grid(
+    n: usize,
+    f: &(dyn Fn(&[f32]) -> Result<Vec<f32>, String> + Sync),
+) -> Result<Vec<f32>, String> {
     let m = n + 1;
     let at = |i: usize| (-1.0 + 2.0 * i as f64 / n as f64) as f32;
     let mut values = Vec::with_capacity(m * m * m);
@@ -128,7 +131,11 @@ pub fn sample_grid(n: usize, f: &(dyn Fn(&[f32]) -> Result<Vec<f32>, String> + S
         let layer: Vec<f32> = (0..m * m).flat_map(|ij| [at(ij % m), at(ij / m), at(k)]).collect();
         let v = f(&layer)?;
         if v.len() != m * m {
-            return Err(format!("the grid function returned {} values for {} points", v.len(), m * m));
+            return Err(format!(
+                "the grid function returned {} values for {} points",
+                v.len(),
+                m * m
+            ));
         }
         values.extend(v);
     }
@@ -186,7 +193,11 @@ pub fn extract(values: &[f32], n: usize) -> Mesh {
                         match lp.fan {
                             Some(s) => {
                                 for d in 1..len - 1 {
-                                    tris.push([keys[s], keys[(s + d) % len], keys[(s + d + 1) % len]]);
+                                    tris.push([
+                                        keys[s],
+                                        keys[(s + d) % len],
+                                        keys[(s + d + 1) % len],
+                                    ]);
                                 }
                             }
                             None => {
@@ -243,20 +254,26 @@ mod tests {
     }
 
     fn volume(mesh: &Mesh) -> f64 {
-        (0..mesh.triangles.len()).map(|t| {
-            let [a, b, c] = mesh.corners(t);
-            dot(a, cross(b, c)) / 6.0
-        }).sum()
+        (0..mesh.triangles.len())
+            .map(|t| {
+                let [a, b, c] = mesh.corners(t);
+                dot(a, cross(b, c)) / 6.0
+            })
+            .sum()
     }
 
     fn grid_of(n: usize, f: impl Fn([f64; 3]) -> f64 + Sync) -> Vec<f32> {
-        sample_grid(n, &|p: &[f32]| Ok(p.chunks_exact(3).map(|x| f([x[0], x[1], x[2]].map(f64::from)) as f32).collect())).unwrap()
+        sample_grid(n, &|p: &[f32]| {
+            Ok(p.chunks_exact(3).map(|x| f([x[0], x[1], x[2]].map(f64::from)) as f32).collect())
+        })
+        .unwrap()
     }
 
     #[test]
     fn every_case_is_closed_loops_of_the_crossed_edges() {
         for (mask, tris) in table().iter().enumerate() {
-            let crossed = EDGES.iter().filter(|&&(a, b)| (mask >> a & 1) != (mask >> b & 1)).count();
+            let crossed =
+                EDGES.iter().filter(|&&(a, b)| (mask >> a & 1) != (mask >> b & 1)).count();
             let used: std::collections::HashSet<u8> =
                 tris.iter().flat_map(|l| l.edges.iter()).copied().collect();
             assert_eq!(used.len(), crossed, "case {mask}");
@@ -291,7 +308,8 @@ mod tests {
             let values: Vec<f32> = (0..m * m * m)
                 .map(|idx| {
                     let (i, j, k) = (idx % m, idx / m % m, idx / (m * m));
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state =
+                        state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     let r = (state >> 33) as f32 / (1u64 << 31) as f32 - 0.5;
                     // The boundary is outside so that the level set closes.
                     if [i, j, k].iter().any(|&g| g == 0 || g == n) { 1.0 } else { r }

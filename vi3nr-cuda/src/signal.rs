@@ -2,8 +2,9 @@
 //!
 //! A [`Signal`] is a set of points: coordinates in [-1, 1] (`in_dim` per point) and values in
 //! [-1, 1] (`out_dim` per point). One submodule per kind of signal says how its samples map to
-//! points: `image` (PNG, JPEG) and `audio` (WAV). The format is found from the file's
-//! content, not its name.
+//! points: `image` (PNG, JPEG), `audio` (WAV) and `mesh` (OBJ, STL, PLY: samples of the signed
+//! distance in the normalised cube, see [`Signal::from_mesh`]). The format is found from the
+//! file's content, not its name.
 
 mod audio;
 mod image;
@@ -17,6 +18,9 @@ use std::path::{Path, PathBuf};
 use ::image::ImageFormat;
 
 use crate::export::atomic_write;
+
+/// SDF samples drawn from a mesh by default: the 500k.
+pub const MESH_SAMPLES: usize = 500_000;
 
 /// The bundled sample image (see `assets/LICENSE.md`).
 const BUNDLED_PNG: &[u8] = include_bytes!("../assets/chelsea_128.png");
@@ -42,6 +46,15 @@ pub enum Layout {
         /// Number of frames.
         frames: u32,
     },
+    /// Samples of a mesh's signed distance function: points in [−1, 1]³ (the mesh normalised,
+    /// [`Mesh::normalisation`]) and their signed distance there (negative inside). The points
+    /// are not a grid: they live in [`Signal::coords`], and [`Layout::coords`] is empty.
+    Mesh {
+        /// Triangles of the mesh.
+        triangles: u32,
+        /// Number of samples.
+        samples: u32,
+    },
 }
 
 impl Layout {
@@ -50,6 +63,7 @@ impl Layout {
         match self {
             Layout::Image { .. } => 2,
             Layout::Audio { .. } => 1,
+            Layout::Mesh { .. } => 3,
         }
     }
 
@@ -58,6 +72,7 @@ impl Layout {
         match *self {
             Layout::Image { channels, .. } => usize::from(channels),
             Layout::Audio { channels, .. } => usize::from(channels),
+            Layout::Mesh { .. } => 1,
         }
     }
 
@@ -66,10 +81,12 @@ impl Layout {
         match *self {
             Layout::Image { width, height, .. } => width as usize * height as usize,
             Layout::Audio { frames, .. } => frames as usize,
+            Layout::Mesh { samples, .. } => samples as usize,
         }
     }
 
-    /// The coordinate grid (`points() × in_dim()`, row-major) for this layout.
+    /// The coordinate grid (`points() × in_dim()`, row-major) for this layout; empty for a
+    /// mesh, whose sample points are no grid.
     pub fn coords(&self) -> Vec<f32> {
         match *self {
             Layout::Image { width, height, .. } => {
@@ -84,6 +101,7 @@ impl Layout {
                 out
             }
             Layout::Audio { frames, .. } => (0..frames).map(|k| grid(k, frames)).collect(),
+            Layout::Mesh { .. } => Vec::new(),
         }
     }
 
@@ -116,6 +134,9 @@ impl Layout {
                 };
                 format!("{sample_rate} Hz {kind} audio, {length}")
             }
+            Layout::Mesh { triangles, samples } => {
+                format!("mesh of {triangles} triangles, {samples} SDF samples")
+            }
         }
     }
 }
@@ -138,8 +159,8 @@ pub struct Signal {
 }
 
 impl Signal {
-    /// Loads a PNG or JPEG image (via `image`) or a WAV file (via `hound`),
-    /// recognised by content.
+    /// Loads a PNG or JPEG image (via `image`), a WAV file (via `hound`) or an OBJ, STL or PLY
+    /// mesh ([`Mesh::from_bytes`]; [`MESH_SAMPLES`] SDF samples, seed 0), recognised by content.
     ///
     /// Images may be grey, grey+alpha, RGB or RGBA, 8 or 16 bits; WAV files
     /// any number of channels, 8/16/24/32-bit integer or 32-bit float.
@@ -157,6 +178,10 @@ impl Signal {
         if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE" {
             return audio::decode(bytes, path);
         }
+        if ::image::guess_format(bytes).is_err() && mesh::detect(bytes, path).is_some() {
+            let mesh = Mesh::from_bytes(bytes, path)?;
+            return Ok(Signal::from_mesh(&mesh, MESH_SAMPLES, 0).0);
+        }
         match ::image::guess_format(bytes) {
             Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg)) => {
                 image::decode(bytes, format, path)
@@ -165,7 +190,7 @@ impl Signal {
                 path,
                 ErrorKind::Unsupported,
                 format!(
-                    "unsupported format: the content looks like {}, expected PNG, JPEG or WAV",
+                    "unsupported format: the content looks like {}, expected PNG, JPEG, WAV or a mesh",
                     image::format_name(other)
                 ),
             )),
@@ -177,7 +202,9 @@ impl Signal {
                 Err(SignalError::new(
                     path,
                     ErrorKind::Unsupported,
-                    format!("unrecognised content{named}: expected a PNG, JPEG or WAV file"),
+                    format!(
+                        "unrecognised content{named}: expected a PNG, JPEG or WAV file, or an OBJ, STL or PLY mesh"
+                    ),
                 ))
             }
         }
@@ -188,6 +215,21 @@ impl Signal {
     pub fn bundled() -> Signal {
         image::decode(BUNDLED_PNG, ImageFormat::Png, Path::new("<bundled chelsea_128.png>"))
             .expect("the bundled image decodes")
+    }
+
+    /// SDF samples of `mesh` from `seed`: the mesh normalised into
+    /// [−1, 1]³ ([`Mesh::normalisation`]), `samples` points spread by
+    /// [`Mix::default`](crate::sdf::Mix), each with its exact signed distance in normalised
+    /// units (multiply by the normalisation's scale for mesh units). Returns the signal, the
+    /// normalisation and the normalised mesh.
+    pub fn from_mesh(mesh: &Mesh, samples: usize, seed: u64) -> (Signal, Normalisation, Mesh) {
+        let norm = mesh.normalisation();
+        let unit = mesh.map(|v| norm.forward(v));
+        let bvh = crate::sdf::Bvh::new(&unit);
+        let s = crate::sdf::sample(&unit, &bvh, samples, crate::sdf::Mix::default(), seed);
+        let layout =
+            Layout::Mesh { triangles: mesh.triangles.len() as u32, samples: samples as u32 };
+        (Signal { layout, coords: s.points, values: s.distances }, norm, unit)
     }
 
     /// Builds a signal from a layout and its values (`points() × out_dim()`),
@@ -244,6 +286,13 @@ pub fn write_rendered(layout: &Layout, values: &[f32], path: &Path) -> Result<()
         }
         Layout::Audio { sample_rate, channels, .. } => {
             audio::encode(sample_rate, channels, values, path)?
+        }
+        Layout::Mesh { .. } => {
+            return Err(SignalError::new(
+                path,
+                ErrorKind::Unsupported,
+                "a mesh's SDF samples are not rendered to a file: extract the surface with                  `vi3nr eval MODEL --mesh OUT.obj`",
+            ));
         }
     };
     atomic_write(path, &bytes)

@@ -297,6 +297,7 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         checkpoint_every: Some(0),
         resume: false,
         stop: Stop::new(),
+        mesh: Default::default(),
     })
 }
 

@@ -68,7 +68,11 @@ impl<'m> Bvh<'m> {
                 std::array::from_fn(|k| (a[k] + b[k] + c[k]) / 3.0)
             })
             .collect();
-        let mut bvh = Bvh { mesh, nodes: Vec::with_capacity(2 * n / LEAF + 1), order: (0..n as u32).collect() };
+        let mut bvh = Bvh {
+            mesh,
+            nodes: Vec::with_capacity(2 * n / LEAF + 1),
+            order: (0..n as u32).collect(),
+        };
         bvh.nodes.push(bvh.node(0, n));
         bvh.split(0, 0, n, &centroids);
         bvh
@@ -117,7 +121,8 @@ impl<'m> Bvh<'m> {
             }
             // Half the cross product: area × unit normal.
             let n = cross(sub(b, a), sub(c, a)).map(|x| 0.5 * x);
-            let offset: [f64; 3] = std::array::from_fn(|k| (a[k] + b[k] + c[k]) / 3.0 - node.center[k]);
+            let offset: [f64; 3] =
+                std::array::from_fn(|k| (a[k] + b[k] + c[k]) / 3.0 - node.center[k]);
             for i in 0..3 {
                 for j in 0..3 {
                     node.moment[i][j] += n[i] * offset[j];
@@ -212,7 +217,9 @@ fn box_distance2(node: &Node, q: [f64; 3]) -> f64 {
 
 /// The point of triangle `[a, b, c]` closest to `p` (Ericson's Voronoi-region test).
 pub fn closest_on_triangle(p: [f64; 3], [a, b, c]: [[f64; 3]; 3]) -> [f64; 3] {
-    let lerp = |x: [f64; 3], y: [f64; 3], t: f64| -> [f64; 3] { std::array::from_fn(|k| x[k] + t * (y[k] - x[k])) };
+    let lerp = |x: [f64; 3], y: [f64; 3], t: f64| -> [f64; 3] {
+        std::array::from_fn(|k| x[k] + t * (y[k] - x[k]))
+    };
     let ab = sub(b, a);
     let ac = sub(c, a);
     let ap = sub(p, a);

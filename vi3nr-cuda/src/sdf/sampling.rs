@@ -129,7 +129,9 @@ pub fn sample(mesh: &Mesh, bvh: &Bvh<'_>, n: usize, mix: Mix, seed: u64) -> Samp
     let mut distances = vec![0.0f32; n];
     points.par_chunks_mut(3 * CHUNK).zip(distances.par_chunks_mut(CHUNK)).enumerate().for_each(
         |(c, (p, d))| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
             for (j, (x, dist)) in p.chunks_exact_mut(3).zip(d.iter_mut()).enumerate() {
                 let i = c * CHUNK + j;
                 let (q, on_surface) = match kind(i) {
@@ -137,7 +139,10 @@ pub fn sample(mesh: &Mesh, bvh: &Bvh<'_>, n: usize, mix: Mix, seed: u64) -> Samp
                     k @ (1 | 2) => {
                         let s = if k == 1 { mix.fine } else { mix.coarse };
                         let o = surface.sample(&mut rng);
-                        (std::array::from_fn(|k| (o[k] + s * normal(&mut rng)).clamp(-1.0, 1.0)), false)
+                        (
+                            std::array::from_fn(|k| (o[k] + s * normal(&mut rng)).clamp(-1.0, 1.0)),
+                            false,
+                        )
                     }
                     _ => (std::array::from_fn(|_| 2.0 * unit(&mut rng) - 1.0), false),
                 };
@@ -163,7 +168,12 @@ mod tests {
         // Tolerance: how far the polygonal mesh lies from the analytic surface.
         let cases: [(&str, Mesh, Sdf, f64); 4] = [
             ("sphere", shapes::sphere(0.8, 4), Box::new(|q| shapes::sphere_sdf(0.8, q)), 1e-3),
-            ("torus", shapes::torus(0.6, 0.25, 128, 64), Box::new(|q| shapes::torus_sdf(0.6, 0.25, q)), 1e-3),
+            (
+                "torus",
+                shapes::torus(0.6, 0.25, 128, 64),
+                Box::new(|q| shapes::torus_sdf(0.6, 0.25, q)),
+                1e-3,
+            ),
             ("chain", shapes::chain(128, 64), Box::new(shapes::chain_sdf), 1e-3),
             ("cube", shapes::cube(0.5), Box::new(|q| shapes::cube_sdf(0.5, q)), 1e-6),
         ];

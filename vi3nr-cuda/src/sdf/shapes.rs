@@ -132,9 +132,14 @@ pub fn chain_sdf(q: [f64; 3]) -> f64 {
 
 /// The cube [−h, h]³ as 12 triangles.
 pub fn cube(h: f64) -> Mesh {
-    let vertices =
-        (0..8).map(|i| [(i & 1) as f64, ((i >> 1) & 1) as f64, ((i >> 2) & 1) as f64].map(|c| h * (2.0 * c - 1.0))).collect();
-    let quads = [[0, 2, 3, 1], [4, 5, 7, 6], [0, 1, 5, 4], [2, 6, 7, 3], [0, 4, 6, 2], [1, 3, 7, 5]];
+    let vertices = (0..8)
+        .map(|i| {
+            [(i & 1) as f64, ((i >> 1) & 1) as f64, ((i >> 2) & 1) as f64]
+                .map(|c| h * (2.0 * c - 1.0))
+        })
+        .collect();
+    let quads =
+        [[0, 2, 3, 1], [4, 5, 7, 6], [0, 1, 5, 4], [2, 6, 7, 3], [0, 4, 6, 2], [1, 3, 7, 5]];
     let triangles = quads.iter().flat_map(|&[a, b, c, d]| [[a, b, c], [a, c, d]]).collect();
     Mesh { vertices, triangles, dropped: 0 }
 }

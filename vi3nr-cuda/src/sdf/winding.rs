@@ -53,7 +53,8 @@ impl Bvh<'_> {
                 let r3 = r2 * r2.sqrt();
                 let m = &node.moment;
                 let trace = m[0][0] + m[1][1] + m[2][2];
-                let dmd: f64 = (0..3).map(|i| (0..3).map(|j| d[i] * m[i][j] * d[j]).sum::<f64>()).sum();
+                let dmd: f64 =
+                    (0..3).map(|i| (0..3).map(|j| d[i] * m[i][j] * d[j]).sum::<f64>()).sum();
                 total += dot(node.normal, d) / r3;
                 if second {
                     total += trace / r3 - 3.0 * dmd / (r3 * r2);
@@ -94,7 +95,12 @@ mod tests {
     fn winding_number_is_one_inside_zero_outside() {
         let mesh = shapes::sphere(0.8, 4);
         let bvh = Bvh::new(&mesh);
-        for (q, want) in [([0.0; 3], 1.0), ([0.3, -0.2, 0.4], 1.0), ([0.0, 0.0, 2.0], 0.0), ([1.5, 1.5, -1.5], 0.0)] {
+        for (q, want) in [
+            ([0.0; 3], 1.0),
+            ([0.3, -0.2, 0.4], 1.0),
+            ([0.0, 0.0, 2.0], 0.0),
+            ([1.5, 1.5, -1.5], 0.0),
+        ] {
             // The centre of a sphere is the worst case: every node's error has the same sign.
             let w = bvh.winding_number(q);
             assert!((w - want).abs() < 0.05, "{q:?}: {w}");
@@ -108,8 +114,9 @@ mod tests {
         for i in 0..50 {
             let s = i as f64 / 50.0;
             let q = [1.4 * s - 0.7, 0.9 * (7.0 * s).sin(), 0.4 * (3.0 * s).cos()];
-            let exact: f64 = (0..mesh.triangles.len()).map(|t| solid_angle(q, mesh.corners(t))).sum::<f64>()
-                / (4.0 * std::f64::consts::PI);
+            let exact: f64 =
+                (0..mesh.triangles.len()).map(|t| solid_angle(q, mesh.corners(t))).sum::<f64>()
+                    / (4.0 * std::f64::consts::PI);
             let fast = bvh.winding_number(q);
             assert!((fast - exact).abs() < 1e-2, "{q:?}: fast {fast}, exact {exact}");
         }

@@ -99,7 +99,8 @@ pub fn detect(bytes: &[u8], path: &Path) -> Option<MeshFormat> {
             return Some(MeshFormat::Obj);
         }
     }
-    let stl_named = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("stl"));
+    let stl_named =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("stl"));
     (stl_named && bytes.len() >= 84).then_some(MeshFormat::Stl)
 }
 
@@ -224,7 +225,9 @@ impl Mesh {
 
     /// Total surface area.
     pub fn area(&self) -> f64 {
-        (0..self.triangles.len()).map(|t| 0.5 * area2(&self.vertices, self.triangles[t]).sqrt()).sum()
+        (0..self.triangles.len())
+            .map(|t| 0.5 * area2(&self.vertices, self.triangles[t]).sqrt())
+            .sum()
     }
 
     /// The mesh as Wavefront OBJ text.
@@ -242,7 +245,8 @@ impl Mesh {
 
     /// The mesh as binary little-endian PLY (float vertices, uchar-counted int faces).
     pub fn to_ply(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(12 * self.vertices.len() + 13 * self.triangles.len() + 256);
+        let mut out =
+            Vec::with_capacity(12 * self.vertices.len() + 13 * self.triangles.len() + 256);
         let _ = write!(
             out,
             "ply\nformat binary_little_endian 1.0\ncomment written by vi3nr\nelement vertex {}\n\
@@ -315,19 +319,24 @@ pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
 type Parts = (Vec<[f64; 3]>, Vec<Vec<u64>>);
 
 fn read_obj(bytes: &[u8], path: &Path) -> Result<Parts, SignalError> {
-    let options = tobj::LoadOptions { triangulate: false, single_index: false, ..Default::default() };
+    let options =
+        tobj::LoadOptions { triangulate: false, single_index: false, ..Default::default() };
     let (models, _materials) =
         tobj::load_obj_buf(&mut BufReader::new(Cursor::new(bytes)), &options, |_| {
             Err(tobj::LoadError::OpenFileFailed)
         })
-        .map_err(|e| SignalError::new(path, ErrorKind::Corrupt, format!("cannot decode OBJ: {e}")))?;
+        .map_err(|e| {
+            SignalError::new(path, ErrorKind::Corrupt, format!("cannot decode OBJ: {e}"))
+        })?;
     let mut vertices = Vec::new();
     let mut polygons = Vec::new();
     for model in &models {
         let m = &model.mesh;
         let base = vertices.len() as u64;
         vertices.extend(
-            m.positions.chunks_exact(3).map(|p| [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]),
+            m.positions
+                .chunks_exact(3)
+                .map(|p| [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]),
         );
         let mut at = 0usize;
         let arities: Vec<usize> = if m.face_arities.is_empty() {
@@ -337,7 +346,11 @@ fn read_obj(bytes: &[u8], path: &Path) -> Result<Parts, SignalError> {
         };
         for a in arities {
             let Some(face) = m.indices.get(at..at + a) else {
-                return Err(SignalError::new(path, ErrorKind::Corrupt, "cannot decode OBJ: truncated face"));
+                return Err(SignalError::new(
+                    path,
+                    ErrorKind::Corrupt,
+                    "cannot decode OBJ: truncated face",
+                ));
             };
             polygons.push(face.iter().map(|&i| base + u64::from(i)).collect());
             at += a;
@@ -375,7 +388,8 @@ fn read_stl(bytes: &[u8], path: &Path) -> Result<Parts, SignalError> {
         SignalError::new(path, ErrorKind::Corrupt, format!("cannot decode STL: {cause}"))
     })?;
     let vertices = mesh.vertices.iter().map(|v| v.0.map(f64::from)).collect();
-    let polygons = mesh.faces.iter().map(|f| f.vertices.iter().map(|&i| i as u64).collect()).collect();
+    let polygons =
+        mesh.faces.iter().map(|f| f.vertices.iter().map(|&i| i as u64).collect()).collect();
     Ok((vertices, polygons))
 }
 
@@ -400,7 +414,9 @@ fn read_ply(bytes: &[u8], path: &Path) -> Result<Parts, SignalError> {
         })
     };
     let mut vertices = Vec::new();
-    for (k, e) in ply.payload.get("vertex").map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+    for (k, e) in
+        ply.payload.get("vertex").map(Vec::as_slice).unwrap_or_default().iter().enumerate()
+    {
         let mut v = [0.0; 3];
         for (c, name) in ["x", "y", "z"].iter().enumerate() {
             v[c] = e
@@ -411,21 +427,25 @@ fn read_ply(bytes: &[u8], path: &Path) -> Result<Parts, SignalError> {
         vertices.push(v);
     }
     let mut polygons = Vec::new();
-    for (k, e) in ply.payload.get("face").map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+    for (k, e) in ply.payload.get("face").map(Vec::as_slice).unwrap_or_default().iter().enumerate()
+    {
         let list = e.get("vertex_indices").or_else(|| e.get("vertex_index"));
         let negative = || corrupt(format!("PLY face {k} has a negative vertex index"));
         let face: Vec<u64> = match list {
-            Some(Property::ListInt(l)) => {
-                l.iter().map(|&i| u64::try_from(i).map_err(|_| negative())).collect::<Result<_, _>>()?
-            }
+            Some(Property::ListInt(l)) => l
+                .iter()
+                .map(|&i| u64::try_from(i).map_err(|_| negative()))
+                .collect::<Result<_, _>>()?,
             Some(Property::ListUInt(l)) => l.iter().map(|&i| u64::from(i)).collect(),
-            Some(Property::ListShort(l)) => {
-                l.iter().map(|&i| u64::try_from(i).map_err(|_| negative())).collect::<Result<_, _>>()?
-            }
+            Some(Property::ListShort(l)) => l
+                .iter()
+                .map(|&i| u64::try_from(i).map_err(|_| negative()))
+                .collect::<Result<_, _>>()?,
             Some(Property::ListUShort(l)) => l.iter().map(|&i| u64::from(i)).collect(),
-            Some(Property::ListChar(l)) => {
-                l.iter().map(|&i| u64::try_from(i).map_err(|_| negative())).collect::<Result<_, _>>()?
-            }
+            Some(Property::ListChar(l)) => l
+                .iter()
+                .map(|&i| u64::try_from(i).map_err(|_| negative()))
+                .collect::<Result<_, _>>()?,
             Some(Property::ListUChar(l)) => l.iter().map(|&i| u64::from(i)).collect(),
             _ => return Err(corrupt(format!("PLY face {k} has no integer vertex_indices list"))),
         };
@@ -450,7 +470,8 @@ mod tests {
         for (bytes, name) in [(m.to_obj(), "a.obj"), (m.to_ply(), "a.ply")] {
             let back = Mesh::from_bytes(&bytes, Path::new(name)).unwrap();
             // The same triangles with the same corners (a reader may renumber vertices).
-            let corners = |m: &Mesh| (0..m.triangles.len()).map(|t| m.corners(t)).collect::<Vec<_>>();
+            let corners =
+                |m: &Mesh| (0..m.triangles.len()).map(|t| m.corners(t)).collect::<Vec<_>>();
             assert_eq!(corners(&back), corners(&m), "{name}");
         }
     }
