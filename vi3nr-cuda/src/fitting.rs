@@ -10,7 +10,7 @@
 mod mesh;
 mod outputs;
 
-pub use mesh::{MeshOptions, extract_mesh};
+pub use mesh::{MeshFit, MeshOptions, extract_mesh};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -32,7 +32,6 @@ use crate::train::{
     Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, TrainError, Training,
     Watch, fit_from,
 };
-use mesh::MeshFit;
 use outputs::{Exported, write, write_model_files};
 
 /// Where training runs.
@@ -503,7 +502,7 @@ fn run_from(
     if let Some(fit) = mesh {
         let (_, bytes, _) = exported.get(config.precision)?;
         let model = vi3nr_core::model::Model::parse(bytes.bytes()).map_err(|e| e.to_string())?;
-        metrics["mesh"] = fit.report(&model, &config.out)?;
+        metrics["mesh"] = fit.report(&model, &config.out.join("recon.obj"))?;
     }
     let text = serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?;
     write(&config.out.join("metrics.json"), text.as_bytes())?;

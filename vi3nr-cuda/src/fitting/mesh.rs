@@ -55,7 +55,7 @@ impl MeshOptions {
 }
 
 /// A mesh being fitted: the mesh, its normalisation and held-out samples.
-pub(super) struct MeshFit {
+pub struct MeshFit {
     mesh: Mesh,
     norm: Normalisation,
     heldout: Samples,
@@ -67,10 +67,10 @@ impl MeshFit {
     /// The training signal of `mesh` and what the report needs; samples from `seed`.
     pub fn prepare(mesh: Mesh, options: MeshOptions, seed: u64) -> (Signal, MeshFit) {
         let start = Instant::now();
-        let (signal, norm, unit) = Signal::from_mesh(&mesh, options.samples, seed);
-        let bvh = Bvh::new(&unit);
-        let heldout = sample(&unit, &bvh, options.heldout, Mix::near_only(), seed ^ 0x4E1D_0u64);
-        let sampling_seconds = start.elapsed().as_secs_f64();
+        let (signal, _, _) = Signal::from_mesh(&mesh, options.samples, seed);
+        let mut fit = MeshFit::reference(mesh, options, seed);
+        fit.sampling_seconds = start.elapsed().as_secs_f64();
+        let (sampling_seconds, mesh) = (fit.sampling_seconds, &fit.mesh);
         eprintln!(
             "{}: {} SDF samples and {} held-out in {sampling_seconds:.1} s{}",
             signal.layout.describe(),
@@ -81,7 +81,19 @@ impl MeshFit {
                 n => format!(" ({n} degenerate triangles dropped)"),
             }
         );
-        (signal, MeshFit { mesh, norm, heldout, options, sampling_seconds })
+        (signal, fit)
+    }
+
+    /// What measuring a model against `mesh` needs (no training samples): the normalisation
+    /// and the held-out near-surface samples from `seed`.
+    pub fn reference(mesh: Mesh, options: MeshOptions, seed: u64) -> MeshFit {
+        let start = Instant::now();
+        let norm = mesh.normalisation();
+        let unit = mesh.map(|v| norm.forward(v));
+        let bvh = Bvh::new(&unit);
+        let heldout = sample(&unit, &bvh, options.heldout, Mix::near_only(), seed ^ 0x4E1D_0u64);
+        let sampling_seconds = start.elapsed().as_secs_f64();
+        MeshFit { mesh, norm, heldout, options, sampling_seconds }
     }
 
     /// Mesh units per normalised unit: the exported model's output scale.
@@ -97,10 +109,11 @@ impl MeshFit {
         InputStats { mean, var }
     }
 
-    /// Extracts the surface of `model` (which answers mesh units), writes it to
-    /// `out/recon.obj`, and measures it: RMS SDF error on the held-out points, Chamfer-L1,
+    /// Extracts the surface of `model` (which answers mesh units), writes it to `out` (.obj or
+    /// .ply), and measures it: RMS SDF error on the held-out points, Chamfer-L1,
     /// Hausdorff and IoU against the mesh, all in mesh units.
     pub fn report(&self, model: &Model<'_>, out: &Path) -> Result<Value, String> {
+        crate::signal::mesh::output_format(out)?;
         let scale = self.norm.scale;
         let predicted = render(model, &self.heldout.points)?;
         let sq: f64 = predicted
@@ -112,7 +125,7 @@ impl MeshFit {
         let start = Instant::now();
         let surface = extract_mesh(model, self.options.resolution, &self.norm)?;
         let extract_seconds = start.elapsed().as_secs_f64();
-        surface.write(&out.join("recon.obj"))?;
+        surface.write(out)?;
         let start = Instant::now();
         let box_ = (self.norm.inverse([-1.0; 3]), self.norm.inverse([1.0; 3]));
         let m = compare(&self.mesh, &surface, self.options.metric_points, box_, 0);

@@ -70,8 +70,9 @@ pub enum MeshFormat {
     Ply,
 }
 
-/// The mesh format `bytes` hold, judged by content (`path`'s extension only breaks the tie of
-/// a binary STL whose length does not match its triangle count, i.e. a truncated one).
+/// The mesh format `bytes` hold, judged by content (`path`'s extension only breaks ties: a
+/// binary STL whose length does not match its triangle count, i.e. a truncated one, and an OBJ
+/// of comments only).
 pub fn detect(bytes: &[u8], path: &Path) -> Option<MeshFormat> {
     if bytes.starts_with(b"ply\n") || bytes.starts_with(b"ply\r\n") {
         return Some(MeshFormat::Ply);
@@ -99,9 +100,14 @@ pub fn detect(bytes: &[u8], path: &Path) -> Option<MeshFormat> {
             return Some(MeshFormat::Obj);
         }
     }
-    let stl_named =
-        path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("stl"));
-    (stl_named && bytes.len() >= 84).then_some(MeshFormat::Stl)
+    let named = |ext: &str| {
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
+    if named("obj") && !head.contains(&0) {
+        // Text without a single OBJ statement (only comments, say): an empty OBJ.
+        return Some(MeshFormat::Obj);
+    }
+    (named("stl") && bytes.len() >= 84).then_some(MeshFormat::Stl)
 }
 
 impl Mesh {
