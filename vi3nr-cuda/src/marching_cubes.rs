@@ -118,12 +118,15 @@ fn case(mask: usize) -> Vec<Loop> {
     loops
 }
 
+/// A function evaluated on a batch of points (`k × 3`, flattened) giving their `k` values.
+pub type GridFn<'a> = dyn Fn(&[f32]) -> Result<Vec<f32>, String> + Sync + 'a;
+
+/// One slab's triangles (as global edge keys) and its vertices (key, position).
+type Slab = (Vec<[u64; 3]>, Vec<(u64, [f64; 3])>);
+
 /// Samples `f` (a batch of points, `k × 3` flattened, to their `k` values) on the grid of
 /// `(n + 1)³` points over [−1, 1]³ (x fastest), one z layer per call.
-pub fn sample_grid(
-    n: usize,
-    f: &(dyn Fn(&[f32]) -> Result<Vec<f32>, String> + Sync),
-) -> Result<Vec<f32>, String> {
+pub fn sample_grid(n: usize, f: &GridFn<'_>) -> Result<Vec<f32>, String> {
     let m = n + 1;
     let at = |i: usize| (-1.0 + 2.0 * i as f64 / n as f64) as f32;
     let mut values = Vec::with_capacity(m * m * m);
@@ -150,7 +153,7 @@ pub fn extract(values: &[f32], n: usize) -> Mesh {
     let index = |i: usize, j: usize, k: usize| i + m * (j + m * k);
     let table = table();
     // Per slab: triangles as global edge keys, and each key's vertex.
-    let slabs: Vec<(Vec<[u64; 3]>, Vec<(u64, [f64; 3])>)> = (0..n)
+    let slabs: Vec<Slab> = (0..n)
         .into_par_iter()
         .map(|k| {
             let mut tris = Vec::new();
@@ -284,7 +287,8 @@ mod tests {
     #[test]
     fn sphere_and_torus_come_out_closed_outward_and_on_the_surface() {
         let pi = std::f64::consts::PI;
-        let cases: [(&str, Box<dyn Fn([f64; 3]) -> f64 + Sync>, f64); 2] = [
+        type Sdf = Box<dyn Fn([f64; 3]) -> f64 + Sync>;
+        let cases: [(&str, Sdf, f64); 2] = [
             ("sphere", Box::new(|q| shapes::sphere_sdf(0.7, q)), 4.0 / 3.0 * pi * 0.343),
             ("torus", Box::new(|q| shapes::torus_sdf(0.6, 0.25, q)), 2.0 * pi * pi * 0.6 * 0.0625),
         ];

@@ -91,7 +91,7 @@ impl MeshFit {
         let norm = mesh.normalisation();
         let unit = mesh.map(|v| norm.forward(v));
         let bvh = Bvh::new(&unit);
-        let heldout = sample(&unit, &bvh, options.heldout, Mix::near_only(), seed ^ 0x4E1D_0u64);
+        let heldout = sample(&unit, &bvh, options.heldout, Mix::near_only(), seed ^ 0x4E1D0_u64);
         let sampling_seconds = start.elapsed().as_secs_f64();
         MeshFit { mesh, norm, heldout, options, sampling_seconds }
     }

@@ -95,10 +95,8 @@ impl<'m> Bvh<'m> {
         for &t in &self.order[first..first + count] {
             let [a, b, c] = self.mesh.corners(t as usize);
             for v in [a, b, c] {
-                for k in 0..3 {
-                    node.lo[k] = node.lo[k].min(v[k]);
-                    node.hi[k] = node.hi[k].max(v[k]);
-                }
+                node.lo = std::array::from_fn(|k| node.lo[k].min(v[k]));
+                node.hi = std::array::from_fn(|k| node.hi[k].max(v[k]));
             }
             let n = cross(sub(b, a), sub(c, a));
             let t_area = 0.5 * dot(n, n).sqrt();
@@ -123,9 +121,9 @@ impl<'m> Bvh<'m> {
             let n = cross(sub(b, a), sub(c, a)).map(|x| 0.5 * x);
             let offset: [f64; 3] =
                 std::array::from_fn(|k| (a[k] + b[k] + c[k]) / 3.0 - node.center[k]);
-            for i in 0..3 {
-                for j in 0..3 {
-                    node.moment[i][j] += n[i] * offset[j];
+            for (row, ni) in node.moment.iter_mut().zip(n) {
+                for (m, oj) in row.iter_mut().zip(offset) {
+                    *m += ni * oj;
                 }
             }
         }
