@@ -33,9 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             [x, y * b.cos() - v[2] * b.sin(), y * b.sin() + v[2] * b.cos()]
         };
         let light = {
-            let l = [-0.4, 0.5, 0.77];
-            let n = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]) as f64;
-            l.map(|c: f64| c / n.sqrt())
+            let l: [f64; 3] = [-0.4, 0.5, 0.77];
+            let n = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
+            l.map(|c| c / n)
         };
         for (mesh, panel) in meshes.iter().zip(&panels) {
             let verts: Vec<[f64; 3]> = mesh.vertices.iter().map(|&v| view(v)).collect();
