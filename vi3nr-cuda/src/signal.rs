@@ -367,6 +367,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mesh_file_is_an_sdf_signal_in_the_normalised_cube() {
+        let cube = crate::sdf::shapes::cube(2.0).map(|v| [v[0] + 3.0, v[1], v[2]]);
+        let signal = Signal::from_bytes(&cube.to_obj(), Path::new("cube.obj")).unwrap();
+        assert_eq!(signal.layout, Layout::Mesh { triangles: 12, samples: MESH_SAMPLES as u32 });
+        assert_eq!((signal.in_dim(), signal.out_dim(), signal.len()), (3, 1, MESH_SAMPLES));
+        assert!(signal.layout.coords().is_empty());
+        // Normalised: the cube [1, 5] × [−2, 2]² becomes [−0.9, 0.9]³.
+        for (p, &d) in signal.coords.chunks_exact(3).zip(&signal.values).step_by(997) {
+            let exact = crate::sdf::shapes::cube_sdf(0.9, [p[0], p[1], p[2]].map(f64::from));
+            assert!((f64::from(d) - exact).abs() < 1e-5, "{p:?}: {d} vs {exact}");
+        }
+        let e = write_rendered(&signal.layout, &signal.values, Path::new("x.png")).unwrap_err();
+        assert!(e.to_string().contains("--mesh"), "{e}");
+    }
+
+    #[test]
     fn error_messages_are_one_line() {
         let e = SignalError::new(Path::new("a.jpg"), ErrorKind::Corrupt, "first\n  second\r\n\n");
         assert_eq!(e.to_string(), "a.jpg: first; second");
