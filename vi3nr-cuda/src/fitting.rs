@@ -7,7 +7,10 @@
 //! (SIGINT, SIGTERM: [`Stop`]) writes the last good model, metrics marked interrupted and a
 //! [`checkpoint`] that `--resume` continues from exactly.
 
+mod mesh;
 mod outputs;
+
+pub use mesh::{MeshFit, MeshOptions, extract_mesh};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -23,7 +26,7 @@ use crate::limits;
 use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
 use crate::search::{Family, Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
-use crate::signal::Signal;
+use crate::signal::{Mesh, Signal, mesh::detect};
 use crate::stop::Stop;
 use crate::train::{
     Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, TrainError, Training,
@@ -79,6 +82,8 @@ pub struct FitConfig {
     pub save_init: Option<PathBuf>,
     /// Polled between steps; a request ends the run cleanly.
     pub stop: Stop,
+    /// For a mesh input: its samples and the extracted surface's measurement.
+    pub mesh: MeshOptions,
 }
 
 /// What a fit did, for the command line and `compare`.
@@ -290,10 +295,20 @@ impl Watch for Watcher<'_> {
 pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<FitSummary, String> {
     let start = Instant::now();
     let signal = match &config.input {
-        Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            if ::image::guess_format(&bytes).is_err() && detect(&bytes, path).is_some() {
+                config.mesh.check()?;
+                let mesh = Mesh::from_bytes(&bytes, path).map_err(|e| e.to_string())?;
+                let (signal, fit) = MeshFit::prepare(mesh, config.mesh, config.training.seed);
+                return run_from(config, &signal, start, on_eval, Some(&fit));
+            }
+            Signal::from_bytes(&bytes, path).map_err(|e| e.to_string())?
+        }
         None => Signal::bundled(),
     };
-    run_from(config, &signal, start, on_eval)
+    run_from(config, &signal, start, on_eval, None)
 }
 
 /// [`run`] on a signal already in memory (`config.input` only names it in metrics.json).
@@ -302,7 +317,7 @@ pub fn run_signal(
     signal: &Signal,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<FitSummary, String> {
-    run_from(config, signal, Instant::now(), on_eval)
+    run_from(config, signal, Instant::now(), on_eval, None)
 }
 
 fn run_from(
@@ -310,10 +325,13 @@ fn run_from(
     signal: &Signal,
     start: Instant,
     on_eval: &mut dyn FnMut(&Evaluation),
+    mesh: Option<&MeshFit>,
 ) -> Result<FitSummary, String> {
-    let (first, input) = match config.fourier {
-        Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
-        None => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
+    let (first, input) = match (config.fourier, mesh) {
+        (Some((m, _)), _) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
+        // SDF samples crowd the surface: plan the first layer for their statistics.
+        (None, Some(_)) => (signal.in_dim(), MeshFit::input_stats(signal)),
+        (None, None) => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
     };
     let training = &config.training;
     let widths = training.widths(first, signal.out_dim());
@@ -450,7 +468,13 @@ fn run_from(
             .map_err(|e| format!("cannot remove {}: {e}", checkpoint_path.display()))?;
     }
 
-    let exported = Exported::new(&outcome, signal)?;
+    // A mesh's model answers distances in the mesh's units.
+    let units = mesh.map_or(1.0, MeshFit::scale);
+    let mut outcome = outcome;
+    if mesh.is_some() {
+        outcome.mlp.affine = vec![[units, 0.0]];
+    }
+    let exported = Exported::new(&outcome, signal, units)?;
     let title = format!("{} {} init, {}", config.act, config.init.name(), signal.layout.describe());
     write_model_files(&config.out, &outcome, &exported, config.precision, signal, &title)?;
     let (psnr, bytes, _) = exported.get(config.precision)?;
@@ -488,6 +512,11 @@ fn run_from(
     });
     for key in ["search", "search_seconds", "search_cost"] {
         metrics[key] = saver.record[key].clone();
+    }
+    if let Some(fit) = mesh {
+        let (_, bytes, _) = exported.get(config.precision)?;
+        let model = vi3nr_core::model::Model::parse(bytes.bytes()).map_err(|e| e.to_string())?;
+        metrics["mesh"] = fit.report(&model, &config.out.join("recon.obj"))?;
     }
     let text = serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?;
     write(&config.out.join("metrics.json"), text.as_bytes())?;

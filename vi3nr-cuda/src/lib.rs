@@ -5,7 +5,9 @@
 //! it through the [`train`] loop on a backend (the CPU, or [`cuda`]), and [`export`]s it;
 //! [`render`] evaluates the exported file with the vi3nr-core evaluator and measures it.
 //!
-//! - [`signal`]: images and audio as training data, and back (`signal/{image,audio}.rs`);
+//! - [`signal`]: images, audio and meshes as training data, and back
+//!   (`signal/{image,audio,mesh}.rs`);
+//! - [`sdf`]: signed distances of meshes (BVH, winding number), their training samples;
 //! - [`mlp`]: the network, its flat parameters, Fourier features, the exact f64 forward pass;
 //! - [`schemes`]: VI3NR's options and the baselines (Xavier, PyTorch, SIREN);
 //! - [`train`]: shared training settings, the [`train::Backend`] trait, the CPU backend, the
@@ -15,6 +17,8 @@
 //! - [`fitting`]: `vi3nr fit` — load, initialise, train, export, render, report;
 //! - [`compare`]: `vi3nr compare`, every initialisation on the same signal;
 //! - [`export`]: `.vi3` and safetensors bytes, atomic file writes;
+//! - [`marching_cubes`]: the zero level set of a sampled function as a mesh;
+//! - [`mesh_metrics`]: Chamfer-L1, Hausdorff and volumetric IoU of two meshes;
 //! - [`render`]: evaluation with vi3nr-core, MSE and PSNR;
 //! - [`curves`]: loss and PSNR curves as a PNG;
 //! - [`checkpoint`]: a fit's whole state in one file, for `--resume`;
@@ -33,9 +37,12 @@ pub mod fitting;
 pub mod gemm;
 pub mod init_report;
 pub mod limits;
+pub mod marching_cubes;
+pub mod mesh_metrics;
 pub mod mlp;
 pub mod render;
 pub mod schemes;
+pub mod sdf;
 pub mod search;
 pub mod seeds;
 pub mod signal;

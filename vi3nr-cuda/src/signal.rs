@@ -2,11 +2,15 @@
 //!
 //! A [`Signal`] is a set of points: coordinates in [-1, 1] (`in_dim` per point) and values in
 //! [-1, 1] (`out_dim` per point). One submodule per kind of signal says how its samples map to
-//! points: `image` (PNG, JPEG) and `audio` (WAV). The format is found from the file's
-//! content, not its name.
+//! points: `image` (PNG, JPEG), `audio` (WAV) and `mesh` (OBJ, STL, PLY: samples of the signed
+//! distance in the normalised cube, see [`Signal::from_mesh`]). The format is found from the
+//! file's content, not its name.
 
 mod audio;
 mod image;
+pub mod mesh;
+
+pub use mesh::{Mesh, Normalisation};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,9 @@ use std::path::{Path, PathBuf};
 use ::image::ImageFormat;
 
 use crate::export::atomic_write;
+
+/// SDF samples drawn from a mesh by default: the 500k.
+pub const MESH_SAMPLES: usize = 500_000;
 
 /// The bundled sample image (see `assets/LICENSE.md`).
 const BUNDLED_PNG: &[u8] = include_bytes!("../assets/chelsea_128.png");
@@ -39,6 +46,15 @@ pub enum Layout {
         /// Number of frames.
         frames: u32,
     },
+    /// Samples of a mesh's signed distance function: points in [−1, 1]³ (the mesh normalised,
+    /// [`Mesh::normalisation`]) and their signed distance there (negative inside). The points
+    /// are not a grid: they live in [`Signal::coords`], and [`Layout::coords`] is empty.
+    Mesh {
+        /// Triangles of the mesh.
+        triangles: u32,
+        /// Number of samples.
+        samples: u32,
+    },
 }
 
 impl Layout {
@@ -47,6 +63,7 @@ impl Layout {
         match self {
             Layout::Image { .. } => 2,
             Layout::Audio { .. } => 1,
+            Layout::Mesh { .. } => 3,
         }
     }
 
@@ -55,6 +72,7 @@ impl Layout {
         match *self {
             Layout::Image { channels, .. } => usize::from(channels),
             Layout::Audio { channels, .. } => usize::from(channels),
+            Layout::Mesh { .. } => 1,
         }
     }
 
@@ -63,10 +81,12 @@ impl Layout {
         match *self {
             Layout::Image { width, height, .. } => width as usize * height as usize,
             Layout::Audio { frames, .. } => frames as usize,
+            Layout::Mesh { samples, .. } => samples as usize,
         }
     }
 
-    /// The coordinate grid (`points() × in_dim()`, row-major) for this layout.
+    /// The coordinate grid (`points() × in_dim()`, row-major) for this layout; empty for a
+    /// mesh, whose sample points are no grid.
     pub fn coords(&self) -> Vec<f32> {
         match *self {
             Layout::Image { width, height, .. } => {
@@ -81,6 +101,7 @@ impl Layout {
                 out
             }
             Layout::Audio { frames, .. } => (0..frames).map(|k| grid(k, frames)).collect(),
+            Layout::Mesh { .. } => Vec::new(),
         }
     }
 
@@ -113,6 +134,9 @@ impl Layout {
                 };
                 format!("{sample_rate} Hz {kind} audio, {length}")
             }
+            Layout::Mesh { triangles, samples } => {
+                format!("mesh of {triangles} triangles, {samples} SDF samples")
+            }
         }
     }
 }
@@ -135,8 +159,8 @@ pub struct Signal {
 }
 
 impl Signal {
-    /// Loads a PNG or JPEG image (via `image`) or a WAV file (via `hound`),
-    /// recognised by content.
+    /// Loads a PNG or JPEG image (via `image`), a WAV file (via `hound`) or an OBJ, STL or PLY
+    /// mesh ([`Mesh::from_bytes`]; [`MESH_SAMPLES`] SDF samples, seed 0), recognised by content.
     ///
     /// Images may be grey, grey+alpha, RGB or RGBA, 8 or 16 bits; WAV files
     /// any number of channels, 8/16/24/32-bit integer or 32-bit float.
@@ -154,6 +178,10 @@ impl Signal {
         if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE" {
             return audio::decode(bytes, path);
         }
+        if ::image::guess_format(bytes).is_err() && mesh::detect(bytes, path).is_some() {
+            let mesh = Mesh::from_bytes(bytes, path)?;
+            return Ok(Signal::from_mesh(&mesh, MESH_SAMPLES, 0).0);
+        }
         match ::image::guess_format(bytes) {
             Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg)) => {
                 image::decode(bytes, format, path)
@@ -162,7 +190,7 @@ impl Signal {
                 path,
                 ErrorKind::Unsupported,
                 format!(
-                    "unsupported format: the content looks like {}, expected PNG, JPEG or WAV",
+                    "unsupported format: the content looks like {}, expected PNG, JPEG, WAV or a mesh",
                     image::format_name(other)
                 ),
             )),
@@ -174,7 +202,9 @@ impl Signal {
                 Err(SignalError::new(
                     path,
                     ErrorKind::Unsupported,
-                    format!("unrecognised content{named}: expected a PNG, JPEG or WAV file"),
+                    format!(
+                        "unrecognised content{named}: expected a PNG, JPEG or WAV file, or an OBJ, STL or PLY mesh"
+                    ),
                 ))
             }
         }
@@ -185,6 +215,21 @@ impl Signal {
     pub fn bundled() -> Signal {
         image::decode(BUNDLED_PNG, ImageFormat::Png, Path::new("<bundled chelsea_128.png>"))
             .expect("the bundled image decodes")
+    }
+
+    /// SDF samples of `mesh` from `seed`: the mesh normalised into
+    /// [−1, 1]³ ([`Mesh::normalisation`]), `samples` points spread by
+    /// [`Mix::default`](crate::sdf::Mix), each with its exact signed distance in normalised
+    /// units (multiply by the normalisation's scale for mesh units). Returns the signal, the
+    /// normalisation and the normalised mesh.
+    pub fn from_mesh(mesh: &Mesh, samples: usize, seed: u64) -> (Signal, Normalisation, Mesh) {
+        let norm = mesh.normalisation();
+        let unit = mesh.map(|v| norm.forward(v));
+        let bvh = crate::sdf::Bvh::new(&unit);
+        let s = crate::sdf::sample(&unit, &bvh, samples, crate::sdf::Mix::default(), seed);
+        let layout =
+            Layout::Mesh { triangles: mesh.triangles.len() as u32, samples: samples as u32 };
+        (Signal { layout, coords: s.points, values: s.distances }, norm, unit)
     }
 
     /// Builds a signal from a layout and its values (`points() × out_dim()`),
@@ -241,6 +286,13 @@ pub fn write_rendered(layout: &Layout, values: &[f32], path: &Path) -> Result<()
         }
         Layout::Audio { sample_rate, channels, .. } => {
             audio::encode(sample_rate, channels, values, path)?
+        }
+        Layout::Mesh { .. } => {
+            return Err(SignalError::new(
+                path,
+                ErrorKind::Unsupported,
+                "a mesh's SDF samples are not rendered to a file: extract the surface with                  `vi3nr eval MODEL --mesh OUT.obj`",
+            ));
         }
     };
     atomic_write(path, &bytes)
@@ -313,6 +365,22 @@ impl std::error::Error for SignalError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mesh_file_is_an_sdf_signal_in_the_normalised_cube() {
+        let cube = crate::sdf::shapes::cube(2.0).map(|v| [v[0] + 3.0, v[1], v[2]]);
+        let signal = Signal::from_bytes(&cube.to_obj(), Path::new("cube.obj")).unwrap();
+        assert_eq!(signal.layout, Layout::Mesh { triangles: 12, samples: MESH_SAMPLES as u32 });
+        assert_eq!((signal.in_dim(), signal.out_dim(), signal.len()), (3, 1, MESH_SAMPLES));
+        assert!(signal.layout.coords().is_empty());
+        // Normalised: the cube [1, 5] × [−2, 2]² becomes [−0.9, 0.9]³.
+        for (p, &d) in signal.coords.chunks_exact(3).zip(&signal.values).step_by(997) {
+            let exact = crate::sdf::shapes::cube_sdf(0.9, [p[0], p[1], p[2]].map(f64::from));
+            assert!((f64::from(d) - exact).abs() < 1e-5, "{p:?}: {d} vs {exact}");
+        }
+        let e = write_rendered(&signal.layout, &signal.values, Path::new("x.png")).unwrap_err();
+        assert!(e.to_string().contains("--mesh"), "{e}");
+    }
 
     #[test]
     fn error_messages_are_one_line() {

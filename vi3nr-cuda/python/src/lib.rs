@@ -316,6 +316,7 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         resume: false,
         save_init: None,
         stop: Stop::new(),
+        mesh: Default::default(),
     })
 }
 

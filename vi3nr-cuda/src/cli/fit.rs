@@ -7,7 +7,7 @@ use clap::Args;
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, SigmaP};
 use vi3nr_core::model::NumberFormat;
-use vi3nr_cuda::fitting::{self, Device, FitConfig};
+use vi3nr_cuda::fitting::{self, Device, FitConfig, MeshOptions};
 use vi3nr_cuda::init_report::SigmaChoice;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::search::Score;
@@ -22,7 +22,8 @@ const DEFAULT_STEPS: u64 = 500;
 /// `vi3nr fit` flags.
 #[derive(Args)]
 pub struct FitArgs {
-    /// Image (PNG, JPEG) or audio (WAV) file; the bundled photograph when absent.
+    /// Image (PNG, JPEG), audio (WAV) or mesh (OBJ, STL, PLY) file; the bundled photograph
+    /// when absent.
     input: Option<PathBuf>,
     /// Hidden activation: relu, tanh, sigmoid, sine[:ω], gaussian[:a], sinc, wavelet[:ω[,s]].
     #[arg(long, short, default_value = "sine:30")]
@@ -78,6 +79,13 @@ pub struct FitArgs {
     /// with model.safetensors' names, e.g. for `scripts/torch_crosscheck.py`.
     #[arg(long, value_name = "FILE")]
     save_init: Option<PathBuf>,
+    /// For a mesh input: signed-distance samples to train on (on, near and around the surface).
+    #[arg(long, default_value_t = 500_000)]
+    samples: usize,
+    /// For a mesh input: marching-cubes cells per axis of the extracted surface (recon.obj)
+    /// that the Chamfer, Hausdorff and IoU figures measure.
+    #[arg(long, default_value_t = 64)]
+    mesh_resolution: usize,
 }
 
 /// Parses `--fourier M[:SCALE]`.
@@ -175,6 +183,11 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         resume: args.resume.is_some(),
         save_init: args.save_init.clone(),
         stop: stop.clone(),
+        mesh: MeshOptions {
+            samples: args.samples,
+            resolution: args.mesh_resolution,
+            ..MeshOptions::default()
+        },
     };
     let (bar, mut report) = progress(config.training.steps);
     let summary = fitting::run(&config, &mut report);
@@ -207,6 +220,18 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         args.precision.name(),
         per_format.join(", "),
     );
+    if let Some(mesh) = m.get("mesh") {
+        let num = |k: &str| mesh[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "mesh: Chamfer-L1 {:.5}, Hausdorff {:.5}, IoU {:.4}, RMS SDF error {:.5} (mesh units) \
+             at {}³; surface in {out}/recon.obj",
+            num("chamfer_l1"),
+            num("hausdorff"),
+            num("iou"),
+            num("rms_sdf_error"),
+            mesh["resolution"],
+        );
+    }
     if let Some((code, step)) = summary.stopped {
         let name = match code {
             2 => "SIGINT".to_string(),

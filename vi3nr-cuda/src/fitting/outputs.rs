@@ -26,8 +26,9 @@ pub(super) struct Exported {
 }
 
 impl Exported {
-    /// Exports and renders `outcome`'s model in every format.
-    pub fn new(outcome: &FitOutcome, signal: &Signal) -> Result<Self, String> {
+    /// Exports and renders `outcome`'s model in every format; its outputs divided by `units`
+    /// compare with the signal's values (a mesh's model answers in the mesh's units).
+    pub fn new(outcome: &FitOutcome, signal: &Signal, units: f32) -> Result<Self, String> {
         let mut formats = Vec::new();
         for format in NumberFormat::ALL {
             let bytes = outcome
@@ -36,7 +37,11 @@ impl Exported {
                 .map_err(|e| format!("export to {}: {e}", format.name()))?;
             let rendered =
                 render(&Model::parse(bytes.bytes()).map_err(|e| e.to_string())?, &signal.coords)?;
-            formats.push((format, psnr(&rendered, &signal.values), bytes, rendered));
+            let p = match units {
+                1.0 => psnr(&rendered, &signal.values),
+                u => psnr(&rendered.iter().map(|v| v / u).collect::<Vec<_>>(), &signal.values),
+            };
+            formats.push((format, p, bytes, rendered));
         }
         Ok(Exported { formats })
     }
@@ -70,11 +75,16 @@ pub(super) fn write_model_files(
     let (_, bytes, rendered) = exported.get(precision)?;
     write(&out.join("model.vi3"), bytes.bytes())?;
     write(&out.join("model.safetensors"), &safetensors_bytes(&outcome.mlp)?)?;
-    let recon = out.join(match signal.layout {
-        Layout::Image { .. } => "recon.png",
-        Layout::Audio { .. } => "recon.wav",
-    });
-    signal::write_rendered(&signal.layout, rendered, &recon).map_err(|e| e.to_string())?;
+    let recon = match signal.layout {
+        Layout::Image { .. } => Some("recon.png"),
+        Layout::Audio { .. } => Some("recon.wav"),
+        // The surface, extracted by marching cubes, is written with the mesh's metrics.
+        Layout::Mesh { .. } => None,
+    };
+    if let Some(recon) = recon {
+        signal::write_rendered(&signal.layout, rendered, &out.join(recon))
+            .map_err(|e| e.to_string())?;
+    }
     let curves = Curves {
         steps: outcome.evaluations.iter().map(|e| e.step).collect(),
         loss: outcome.evaluations.iter().map(|e| e.loss).collect(),
