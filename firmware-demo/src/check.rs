@@ -9,7 +9,7 @@ use vi3nr_core::model::{Model, ModelError, NumberFormat};
 use vi3nr_core::{Act, Error};
 
 use crate::goldens::{
-    GRID, PLAN_BIAS_FRACTION, PLAN_GAUSSIAN_A, PLAN_GLOBAL, PLAN_LAYERS, PLAN_WIDTHS,
+    GRID, PLAN_BIAS_FRACTION, PLAN_GAUSSIAN_A, PLAN_GLOBAL, PLAN_LAYERS, PLAN_WIDTHS, SDF_POINTS,
 };
 use crate::timer::Timer;
 use crate::{GoldenModel, POINTS};
@@ -35,6 +35,11 @@ pub const PLAN_TOLERANCE: f64 = 1e-12;
 /// Coordinates of grid point `k` (0..256).
 pub fn point(k: usize) -> [f32; 2] {
     [f32::from_bits(GRID[k % 16]), f32::from_bits(GRID[k / 16])]
+}
+
+/// SDF query point `k` (0..256) in [−1, 1]³: the host's coordinates, bit for bit.
+pub fn sdf_point(k: usize) -> [f32; 3] {
+    SDF_POINTS[k % SDF_POINTS.len()].map(f32::from_bits)
 }
 
 /// What went wrong with a model.
@@ -89,9 +94,53 @@ fn overhead(timer: &Timer) -> u64 {
     (0..POINTS).map(|_| u64::from(timer.time(|| ()).1)).sum()
 }
 
-/// Evaluates `golden`'s model at every grid point, timing each evaluation, and compares the
-/// outputs with the host's.
+/// Evaluates `golden`'s model (2 → 1) at every grid point, timing each evaluation, and compares
+/// the outputs with the host's.
 pub fn check_model(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, CheckError> {
+    check_at(golden, timer, point, |_, _| ())
+}
+
+/// The result of evaluating an SDF model at the 256 query points.
+#[derive(Debug, Clone, Copy, PartialEq, defmt::Format)]
+pub struct SdfReport {
+    /// The distances against the host's, and the time.
+    pub model: ModelReport,
+    /// Query points the device finds inside (distance < 0).
+    pub inside: u32,
+    /// Query points the host finds inside.
+    pub host_inside: u32,
+    /// Query points on the same side for device and host.
+    pub same_side: u32,
+}
+
+impl SdfReport {
+    /// Whether every distance is within tolerance and every point on the host's side.
+    pub fn passed(&self) -> bool {
+        self.model.passed() && self.same_side as usize == POINTS
+    }
+}
+
+/// Evaluates `golden`'s SDF model (3 → 1) at every query point ([`sdf_point`]), timing each
+/// evaluation, compares the distances with the host's and counts the points inside.
+pub fn check_sdf(golden: &GoldenModel, timer: &Timer) -> Result<SdfReport, CheckError> {
+    let (mut inside, mut host_inside, mut same_side) = (0, 0, 0);
+    let model = check_at(golden, timer, sdf_point, |device, host| {
+        let (device_in, host_in) = (device < 0.0, host < 0.0);
+        inside += u32::from(device_in);
+        host_inside += u32::from(host_in);
+        same_side += u32::from(device_in == host_in);
+    })?;
+    Ok(SdfReport { model, inside, host_inside, same_side })
+}
+
+/// Evaluates `golden`'s model at `point(k)` for every golden output `k`, timing each evaluation,
+/// compares the outputs with the host's and passes each pair (device, host) to `each`.
+fn check_at<const D: usize>(
+    golden: &GoldenModel,
+    timer: &Timer,
+    point: fn(usize) -> [f32; D],
+    mut each: impl FnMut(f32, f32),
+) -> Result<ModelReport, CheckError> {
     let model = parse(golden)?;
     let mut scratch = Scratch::<WIDTH>::new();
     let tol = tolerance(model.format);
@@ -105,6 +154,7 @@ pub fn check_model(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, C
         r.map_err(CheckError::Eval)?;
         ticks += u64::from(t);
         let host = f32::from_bits(host);
+        each(y[0], host);
         let diff = (y[0] - host).abs();
         report.exact += u32::from(y[0].to_bits() == host.to_bits());
         report.within += u32::from(diff <= tol);

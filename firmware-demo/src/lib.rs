@@ -24,7 +24,7 @@ pub mod timer;
 #[repr(C, align(4))]
 pub struct Aligned<T: ?Sized>(pub T);
 
-/// Points of the golden grid (16 × 16).
+/// Points of the golden grid (16 × 16), and SDF query points.
 pub const POINTS: usize = 256;
 
 /// One embedded model and its outputs on the grid, computed on the host.
@@ -35,7 +35,8 @@ pub struct GoldenModel {
     pub bytes: &'static Aligned<[u8]>,
     /// The CRC-32 the host read in the file.
     pub crc: u32,
-    /// Host outputs (f32, little endian), point `k` at `(GRID[k % 16], GRID[k / 16])`.
+    /// Host outputs (f32, little endian), point `k` at `(GRID[k % 16], GRID[k / 16])`, or for an
+    /// SDF model at `SDF_POINTS[k]` (the query points of [`check::sdf_point`]).
     pub out: &'static [u8; 4 * POINTS],
 }
 

@@ -11,8 +11,8 @@ mod tests {
     use vi3nr_core::eval::Scratch;
     use vi3nr_core::model::{Model, ModelError, NumberFormat};
     use vi3nr_firmware::Aligned;
-    use vi3nr_firmware::check::{WIDTH, parse, point, tolerance};
-    use vi3nr_firmware::goldens::MODELS;
+    use vi3nr_firmware::check::{WIDTH, parse, point, sdf_point, tolerance};
+    use vi3nr_firmware::goldens::{MODELS, SDF_MODELS};
 
     /// Room for the i8 file (the smallest, 3,036 bytes), copied to RAM for the corruption
     /// tests: the M0's 16 KiB hold the test's stack beside it.
@@ -51,6 +51,35 @@ mod tests {
                     k
                 );
             }
+        }
+    }
+
+    #[test]
+    fn sdf_models_are_3_to_1_and_match_the_host_bit_for_bit() {
+        let expected = [NumberFormat::F32, NumberFormat::Q15, NumberFormat::I8];
+        let mut scratch = Scratch::<WIDTH>::new();
+        for (golden, &format) in SDF_MODELS.iter().zip(&expected) {
+            let model = parse(golden).unwrap();
+            assert_eq!((model.in_dim, model.out_dim, model.layers.len()), (3, 1, 4));
+            assert_eq!(model.format, format);
+            let (mut inside, mut host_inside) = (0u32, 0u32);
+            for (k, &host) in golden.host_outputs().iter().enumerate() {
+                let mut y = [0f32];
+                model.eval(&sdf_point(k), &mut y, &mut scratch).unwrap();
+                assert_eq!(y[0].to_bits(), host, "{=str} point {=usize}", golden.name, k);
+                inside += u32::from(y[0] < 0.0);
+                host_inside += u32::from(f32::from_bits(host) < 0.0);
+            }
+            assert_eq!(inside, host_inside);
+            // The points reach both sides of the surface.
+            defmt::assert!(
+                inside > 0 && inside < 256,
+                "{=str}: {=u32} inside",
+                golden.name,
+                inside
+            );
+            // A 2-D point is an error, not a panic.
+            assert!(model.eval(&[0.0, 0.0], &mut [0f32], &mut scratch).is_err());
         }
     }
 

@@ -1,7 +1,10 @@
 //! Writes `firmware-demo/src/goldens.rs` and `firmware-demo/models/<model>.out`: the firmware
 //! demo's models (included from `firmware-demo/models/`), their outputs on a 16×16 grid over
 //! [−1, 1]² computed on the host by the vi3nr-core evaluator (each `.out` file: 256 f32, little
-//! endian), and the host's init plan for a 5-matrix Gaussian network.
+//! endian), and the host's init plan for a 5-matrix Gaussian network. The SDF models (3 → 1, a
+//! torus) are evaluated instead at 256 fixed pseudo-random query points in [−1, 1]³
+//! ([`sdf_points`]), which `goldens.rs` also carries, so that the device reads the very same f32
+//! coordinates.
 //!
 //! `cargo run --release -p vi3nr-tests --example firmware_goldens` (or
 //! `firmware-demo/models/regenerate.sh`, which also retrains the models). The test
@@ -29,6 +32,11 @@ pub const MODELS: [&str; 8] = [
     "gaussian-q15",
     "gaussian-i8",
 ];
+/// The SDF models (3 → 1: signed distance in the mesh's units at a normalised point), by file
+/// stem under `firmware-demo/models/`.
+pub const SDF_MODELS: [&str; 3] = ["sdf-torus-f32", "sdf-torus-q15", "sdf-torus-i8"];
+/// Query points of the SDF models.
+pub const SDF_POINTS: usize = 256;
 /// Grid points per side.
 pub const N: usize = 16;
 /// Widths of the init-plan network: five weight matrices.
@@ -48,6 +56,19 @@ pub fn grid() -> [f32; N] {
     core::array::from_fn(|j| -1.0 + 2.0 * j as f32 / (N - 1) as f32)
 }
 
+/// The SDF query points: 256 points in [−1, 1]³, each coordinate `−1 + k·2⁻²³` for the top 24
+/// bits `k` of a xorshift32 stream (seed 0x5df0_0001): exact in f32, fixed forever.
+pub fn sdf_points() -> Vec<[f32; 3]> {
+    let mut state = 0x5df0_0001u32;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        -1.0 + (state >> 8) as f32 * (-23f32).exp2()
+    };
+    (0..SDF_POINTS).map(|_| [next(), next(), next()]).collect()
+}
+
 fn hex_rows<T: std::fmt::LowerHex>(out: &mut String, values: &[T], indent: usize, per_line: usize) {
     for chunk in values.chunks(per_line) {
         out.push_str(&" ".repeat(indent - 1));
@@ -58,25 +79,45 @@ fn hex_rows<T: std::fmt::LowerHex>(out: &mut String, values: &[T], indent: usize
     }
 }
 
-/// Each model's host outputs on the grid as the bytes of its `.out` file (f32, little endian).
+/// Each model's host outputs as the bytes of its `.out` file (f32, little endian): the image
+/// models' on the grid, the SDF models' at [`sdf_points`].
 pub fn outputs() -> Vec<(&'static str, Vec<u8>)> {
-    let dir = firmware_dir().join("models");
     let axis = grid();
-    let mut scratch = Scratch::<32>::new();
-    MODELS
-        .iter()
-        .map(|&name| {
-            let bytes = std::fs::read(dir.join(format!("{name}.vi3"))).unwrap();
-            let aligned = AlignedBytes::copy_from(&bytes);
-            let model = Model::parse(aligned.bytes()).unwrap();
-            assert_eq!((model.in_dim, model.out_dim), (2, 1), "{name}: a 2→1 model");
-            let mut out = Vec::with_capacity(4 * N * N);
-            for k in 0..N * N {
-                let mut y = [0f32];
-                model.eval(&[axis[k % N], axis[k / N]], &mut y, &mut scratch).unwrap();
-                out.extend(y[0].to_le_bytes());
+    let grid: Vec<Vec<f32>> = (0..N * N).map(|k| vec![axis[k % N], axis[k / N]]).collect();
+    let sdf: Vec<Vec<f32>> = sdf_points().iter().map(|p| p.to_vec()).collect();
+    let image = MODELS.iter().map(|&name| (name, &grid));
+    let shapes = SDF_MODELS.iter().map(|&name| (name, &sdf));
+    image
+        .chain(shapes)
+        .map(|(name, points)| {
+            let mut out = Vec::with_capacity(4 * points.len());
+            for y in eval_model(name, points) {
+                out.extend(y.to_le_bytes());
             }
             (name, out)
+        })
+        .collect()
+}
+
+/// Model `name` (a file stem under `firmware-demo/models/`) evaluated on the host at `points`
+/// (each of the model's input dimension; one output each).
+pub fn eval_model(name: &str, points: &[Vec<f32>]) -> Vec<f32> {
+    let bytes = std::fs::read(firmware_dir().join(format!("models/{name}.vi3"))).unwrap();
+    let aligned = AlignedBytes::copy_from(&bytes);
+    let model = Model::parse(aligned.bytes()).unwrap();
+    let mut scratch = Scratch::<32>::new();
+    points
+        .iter()
+        .map(|x| {
+            assert_eq!(
+                (model.in_dim, model.out_dim),
+                (x.len(), 1),
+                "{name}: a {}→1 model",
+                x.len()
+            );
+            let mut y = [0f32];
+            model.eval(x, &mut y, &mut scratch).unwrap();
+            y[0]
         })
         .collect()
 }
@@ -99,10 +140,36 @@ pub fn render() -> String {
     hex_rows(&mut s, &axis.map(f32::to_bits), 4, 8);
     s.push_str("];\n\n");
     s.push_str(&format!("/// The models and their host outputs on the grid.\npub static MODELS: [GoldenModel; {}] = [\n", MODELS.len()));
-    for name in MODELS {
+    let golden_line = |s: &mut String, name: &str| {
         let bytes = std::fs::read(dir.join(format!("{name}.vi3"))).unwrap();
         let crc = Model::parse(AlignedBytes::copy_from(&bytes).bytes()).unwrap().crc;
         writeln!(s, "    golden!(\"{name}\", 0x{crc:08x}),").unwrap();
+    };
+    for name in MODELS {
+        golden_line(&mut s, name);
+    }
+    s.push_str("];\n\n");
+    s.push_str(&format!(
+        "/// The SDF models (3 → 1, a torus) and their host outputs (signed distances in mesh units,\n\
+         /// negative inside) at the query points [`SDF_POINTS`].\n\
+         pub static SDF_MODELS: [GoldenModel; {}] = [\n",
+        SDF_MODELS.len()
+    ));
+    for name in SDF_MODELS {
+        golden_line(&mut s, name);
+    }
+    s.push_str("];\n\n");
+    s.push_str(&format!(
+        "/// The SDF query points in [−1, 1]³ (f32 bits of x, y, z; a xorshift32 stream, see the\n\
+         /// generator).\npub const SDF_POINTS: [[u32; 3]; {SDF_POINTS}] = [\n"
+    ));
+    for row in sdf_points().chunks(2) {
+        s.push_str("   ");
+        for p in row {
+            let [x, y, z] = p.map(f32::to_bits);
+            write!(s, " [0x{x:08x}, 0x{y:08x}, 0x{z:08x}],").unwrap();
+        }
+        s.push('\n');
     }
     s.push_str("];\n\n");
 

@@ -4,6 +4,7 @@
 //! cargo run --release -p vi3nr-cuda --example mesh_bench -- sampling        # 500k samples, 100k triangles
 //! cargo run --release -p vi3nr-cuda --example mesh_bench -- extract         # marching cubes at 128³, 256³
 //! cargo run --release -p vi3nr-cuda --example mesh_bench -- floor MESH 64   # exact SDF → marching cubes
+//! cargo run --release -p vi3nr-cuda --example mesh_bench -- torus OUT.obj   # write the 0.6/0.25 torus
 //! ```
 
 use std::path::Path;
@@ -84,7 +85,21 @@ fn main() -> Result<(), String> {
                 m.chamfer_l1, m.hausdorff, m.iou, norm.scale
             );
         }
-        _ => return Err("usage: mesh_bench sampling | extract | floor MESH RESOLUTION".into()),
+        Some("torus") => {
+            // The torus of `sdf::shapes` (R = 0.6, r = 0.25; 64 × 32 quads) as a mesh file, e.g.
+            // the input of the firmware demo's SDF model (`firmware-demo/models/regenerate.sh`).
+            let path = args.get(1).ok_or("torus OUT.obj|OUT.ply")?;
+            let mesh = shapes::torus(0.6, 0.25, 64, 32);
+            let bytes = if path.ends_with(".ply") { mesh.to_ply() } else { mesh.to_obj() };
+            std::fs::write(path, bytes).map_err(|e| format!("{path}: {e}"))?;
+            println!("{path}: {} triangles", mesh.triangles.len());
+        }
+        _ => {
+            return Err(
+                "usage: mesh_bench sampling | extract | floor MESH RESOLUTION | torus OUT.obj"
+                    .into(),
+            );
+        }
     }
     Ok(())
 }

@@ -1,11 +1,12 @@
-//! The demo: every embedded model against its host goldens, the init plan against the host's,
-//! instructions per point; exit status 0 when everything matches.
+//! The demo: every embedded model against its host goldens (the image models on the grid, the
+//! SDF models at 256 query points in [−1, 1]³, with the points inside), the init plan against
+//! the host's, instructions per point; exit status 0 when everything matches.
 #![no_std]
 #![no_main]
 
 use defmt::{error, info};
 use vi3nr_firmware::check::{self, tolerance};
-use vi3nr_firmware::goldens::MODELS;
+use vi3nr_firmware::goldens::{MODELS, SDF_MODELS};
 use vi3nr_firmware::timer::{Timer, instructions};
 use vi3nr_firmware::{BOARD, POINTS, exit, stack};
 
@@ -37,6 +38,41 @@ fn main() -> ! {
                         r.within,
                         tolerance(r.format),
                         r.max_abs_diff
+                    );
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                error!("{=str}: {}", golden.name, e);
+            }
+        }
+    }
+    for golden in &SDF_MODELS {
+        match check::check_sdf(golden, &timer) {
+            Ok(r) => {
+                let m = r.model;
+                let per_query = instructions(m.ticks) / POINTS as u64;
+                if r.passed() {
+                    info!(
+                        "{=str}: CRC ok, {=u32}/256 distances within {=f32} ({=u32} bit-exact, max |d| {=f32}), {=u32} inside (host {=u32}), {=u64} instructions/query",
+                        golden.name,
+                        m.within,
+                        tolerance(m.format),
+                        m.exact,
+                        m.max_abs_diff,
+                        r.inside,
+                        r.host_inside,
+                        per_query
+                    );
+                } else {
+                    failures += 1;
+                    error!(
+                        "{=str}: {=u32}/256 distances within {=f32} of the host (max |d| {=f32}), {=u32}/256 on the host's side",
+                        golden.name,
+                        m.within,
+                        tolerance(m.format),
+                        m.max_abs_diff,
+                        r.same_side
                     );
                 }
             }
