@@ -6,14 +6,15 @@
 
 use std::path::Path;
 
-use vi3nr_cuda::signal::Signal;
+use vi3nr_cuda::signal::{Layout, Signal};
 
 /// The name the inputs are loaded under; every error must carry it.
 const NAME: &str = "fuzz-input";
 
 /// Decodes `bytes` with [`Signal::from_bytes`]. An error must name the input on one line; a
 /// signal must hold at least one point, `len() × in_dim()` coordinates and `len() × out_dim()`
-/// values, all finite and in [−1, 1]. Anything else panics, which the fuzzer reports.
+/// values, all finite, coordinates in [−1, 1] and values too (a mesh's signed distances within
+/// the cube's diagonal, ±2√3). Anything else panics, which the fuzzer reports.
 pub fn check_signal(bytes: &[u8]) {
     let path = Path::new(NAME);
     let signal = match Signal::from_bytes(bytes, path) {
@@ -31,7 +32,12 @@ pub fn check_signal(bytes: &[u8]) {
     assert_eq!(signal.coords.len(), signal.len() * signal.in_dim());
     assert_eq!(signal.values.len(), signal.len() * signal.out_dim());
     let unit = |v: &f32| v.is_finite() && (-1.0..=1.0).contains(v);
-    assert!(signal.values.iter().all(unit), "a value outside [-1, 1]");
+    let bound = match signal.layout {
+        Layout::Mesh { .. } => 2.0 * 3f32.sqrt() + 1e-5,
+        _ => 1.0,
+    };
+    let value = |v: &f32| v.is_finite() && v.abs() <= bound;
+    assert!(signal.values.iter().all(value), "a value outside ±{bound}");
     assert!(signal.coords.iter().all(unit), "a coordinate outside [-1, 1]");
 }
 

@@ -147,7 +147,8 @@ fn grid(k: u32, n: u32) -> f32 {
 }
 
 /// A signal as training data: coordinates (n × in_dim, row-major) and values
-/// (n × out_dim), values in [-1, 1].
+/// (n × out_dim): values in [-1, 1] for images and audio; for a mesh, signed distances in the
+/// normalised cube, within its diagonal (±2√3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signal {
     /// How the points are laid out.

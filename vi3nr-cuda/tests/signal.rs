@@ -416,3 +416,17 @@ fn curves_png_is_valid() {
     let ragged = Curves { steps: vec![0, 1], loss: vec![0.5], psnr: vec![9.0, 9.5] };
     assert!(write_curves_png(&ragged, "ragged", &path).is_err());
 }
+
+/// A fuzz find (the `wav` target): 134 bytes whose count field at offset 80 says one triangle
+/// of a binary STL. It decodes as a mesh, and its signed distances exceed 1 (a point in the
+/// cube's far corner from a flat triangle) but stay within the cube's diagonal.
+#[test]
+fn one_triangle_stl_distances_stay_within_the_diagonal() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/stl-one-triangle.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    let signal = Signal::from_bytes(&bytes, Path::new("fuzz-input")).unwrap();
+    assert!(matches!(signal.layout, Layout::Mesh { triangles: 1, .. }), "{:?}", signal.layout);
+    let max = signal.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(max > 1.0 && max <= 2.0 * 3f32.sqrt(), "largest |distance| {max}");
+    assert!(signal.coords.iter().all(|c| (-1.0..=1.0).contains(c)));
+}
