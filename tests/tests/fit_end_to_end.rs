@@ -26,6 +26,7 @@ fn fit_export_evaluate() {
         batch: Batch::Random(1024),
         eval_every: 100,
         schedule: Schedule::CONSTANT,
+        qat: None,
     };
     let out = fit(&mut cpu, &signal.coords, &signal.values, &options, &mut |_| {}).unwrap();
     let end = out.evaluations.last().unwrap().psnr;
@@ -65,6 +66,7 @@ fn fourier_features_export_and_evaluate_like_the_trainer() {
         batch: Batch::Random(1024),
         eval_every: 50,
         schedule: Schedule::CONSTANT,
+        qat: None,
     };
     let out = fit(&mut cpu, &inputs, &signal.values, &options, &mut |_| {}).unwrap();
     let mut trained = vec![0.0f32; signal.values.len()];

@@ -10,6 +10,7 @@ pub mod fit;
 pub mod fit_many;
 pub mod init;
 pub mod inspect;
+pub mod rd;
 pub mod toy;
 
 use clap::{Args, Parser, Subcommand};
@@ -42,6 +43,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Fit one signal with every initialisation and activation; print a PSNR table.
     Compare(compare::CompareArgs),
+    /// Quality per byte: an image fitted at several byte budgets against JPEG and WebP.
+    Rd(rd::RdArgs),
 }
 
 /// The training flags `fit` and `compare` share.

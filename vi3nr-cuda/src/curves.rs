@@ -18,7 +18,7 @@ use crate::export::atomic_write;
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
 
 /// The family name the embedded font is registered under.
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 /// Image size in pixels.
 const SIZE: (u32, u32) = (960, 720);
@@ -54,7 +54,7 @@ impl Curves {
 }
 
 /// Registers the embedded font once.
-fn register_font() -> Result<(), String> {
+pub(crate) fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {

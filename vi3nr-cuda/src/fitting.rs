@@ -20,6 +20,7 @@ use vi3nr_core::Act;
 use vi3nr_core::init::InputStats;
 use vi3nr_core::model::NumberFormat;
 
+use crate::budget::{self, Budget};
 use crate::checkpoint::{self, Checkpoint, signal_sha256};
 use crate::cuda::{CudaBackend, Device as _, Driver};
 use crate::limits;
@@ -29,8 +30,8 @@ use crate::search::{Family, Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, s
 use crate::signal::{Mesh, Signal, mesh::detect};
 use crate::stop::Stop;
 use crate::train::{
-    Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, TrainError, Training,
-    Watch, fit_from,
+    Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, QatPlan, TrainError,
+    Training, Watch, fit_from,
 };
 use outputs::{Exported, write, write_model_files};
 
@@ -43,6 +44,18 @@ pub enum Device {
     Cpu,
     /// The CUDA backend.
     Cuda,
+}
+
+/// Quantisation-aware training (`--qat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum QatMode {
+    /// On for q15 and i8 exports trained on the CPU; off for f32, f16 and on the GPU.
+    #[default]
+    Auto,
+    /// On (q15 and i8 exports, CPU backend).
+    On,
+    /// Off: the export quantises the float model after training.
+    Off,
 }
 
 /// Wall seconds between checkpoints when no step interval is given.
@@ -84,6 +97,12 @@ pub struct FitConfig {
     pub stop: Stop,
     /// For a mesh input: its samples and the extracted surface's measurement.
     pub mesh: MeshOptions,
+    /// Choose the hidden widths and the number format (overriding `training.hidden` and
+    /// `precision`) so the model file fits this budget ([`crate::budget`]).
+    pub budget: Option<Budget>,
+    /// Quantisation-aware training for the last [`QAT_FRACTION`](crate::train::QAT_FRACTION) of
+    /// the steps.
+    pub qat: QatMode,
 }
 
 /// What a fit did, for the command line and `compare`.
@@ -117,7 +136,33 @@ impl FitConfig {
             "clip_grad": t.clip,
             "batch": t.batch,
             "seed": t.seed,
+            "precision": self.precision.name(),
+            "qat": format!("{:?}", self.qat).to_lowercase(),
         })
+    }
+
+    /// The quantisation-aware part of a fit of `steps` steps, on the GPU or not; `Err` for
+    /// `--qat on` where it cannot run.
+    fn qat_plan(&self, steps: u64, gpu: bool) -> Result<Option<QatPlan>, String> {
+        let plan = QatPlan::for_fit(self.precision, steps);
+        match self.qat {
+            QatMode::Off => Ok(None),
+            QatMode::On if plan.is_none() => Err(format!(
+                "--qat on: the {} export needs no quantisation-aware training (it applies to q15 and i8)",
+                self.precision.name()
+            )),
+            QatMode::On if gpu => Err(
+                "--qat on: quantisation-aware training runs on the CPU backend only (--device cpu)"
+                    .into(),
+            ),
+            QatMode::Auto if gpu && plan.is_some() => {
+                eprintln!(
+                    "note: quantisation-aware training runs on the CPU backend only; training on the GPU without it (--device cpu for it)"
+                );
+                Ok(None)
+            }
+            _ => Ok(plan),
+        }
     }
 
     fn input_name(&self) -> String {
@@ -333,6 +378,75 @@ fn run_from(
         (None, Some(_)) => (signal.in_dim(), MeshFit::input_stats(signal)),
         (None, None) => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
     };
+    let Some(wanted) = config.budget else {
+        return run_planned(config, signal, start, on_eval, mesh, (first, input), None);
+    };
+    if config.fourier.is_some() || config.resume {
+        return Err(
+            "--budget chooses the network: it cannot be combined with --fourier or --resume".into(),
+        );
+    }
+    config.training.check()?;
+    let image = matches!(signal.layout, crate::signal::Layout::Image { .. });
+    let bytes = wanted.bytes(signal.len(), image)?;
+    let choice = budget::choose(
+        bytes,
+        &signal.coords,
+        &signal.values,
+        signal.in_dim(),
+        config.act,
+        &config.training,
+        input,
+        &config.stop,
+    )?;
+    let arch = choice.arch();
+    eprintln!(
+        "budget {bytes} bytes: {} candidates, {} trial steps each, {:.1} s; chosen {:?} in {} ({} bytes):",
+        choice.trials.len(),
+        choice.steps,
+        choice.seconds,
+        arch.hidden,
+        arch.format.name(),
+        arch.bytes
+    );
+    for (k, t) in choice.trials.iter().enumerate() {
+        let mark = if k == choice.best { "  ← chosen" } else { "" };
+        eprintln!(
+            "  {:>4} {:<18} {:>6} bytes {:>7.2} dB{mark}",
+            t.arch.format.name(),
+            format!("{:?}", t.arch.hidden),
+            t.arch.bytes,
+            t.psnr
+        );
+    }
+    let planned = FitConfig {
+        training: Training { hidden: arch.hidden.clone(), ..config.training.clone() },
+        precision: arch.format,
+        budget: None,
+        ..config.clone()
+    };
+    let mut summary =
+        run_planned(&planned, signal, start, on_eval, mesh, (first, input), Some(choice.record()))?;
+    let written = summary.metrics["model_bytes"].as_u64().unwrap_or(u64::MAX);
+    if written > bytes as u64 {
+        return Err(format!(
+            "internal error: the model file has {written} bytes, over the budget of {bytes}"
+        ));
+    }
+    summary.metrics["budget"] = choice.record();
+    Ok(summary)
+}
+
+/// [`run_from`] once the network is fixed; `budget` is the budget's record for metrics.json.
+fn run_planned(
+    config: &FitConfig,
+    signal: &Signal,
+    start: Instant,
+    on_eval: &mut dyn FnMut(&Evaluation),
+    mesh: Option<&MeshFit>,
+    (first, input): (usize, InputStats),
+    budget: Option<Value>,
+) -> Result<FitSummary, String> {
     let training = &config.training;
     let widths = training.widths(first, signal.out_dim());
     // Limits before any work: the model format, then memory.
@@ -349,6 +463,8 @@ fn run_from(
         false => Some(config.init.init_for(&widths, config.act, training.seed, input)?),
     };
     let gpu = open_gpu(config.device)?;
+    // Checked before any work; the plan itself needs the final fit's steps (below).
+    config.qat_plan(training.steps, gpu.is_ok())?;
     std::fs::create_dir_all(&config.out)
         .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
     if let Err(Some(why)) = &gpu {
@@ -411,6 +527,7 @@ fn run_from(
         _ => 0,
     };
     let steps = training.steps - reused;
+    let qat = config.qat_plan(steps, matches!(gpu, Ok(_)))?;
     let template = mlp.clone();
     let mut backend = open_backend(config, gpu, mlp, &inputs, &signal.values)?;
     let mut progress = Progress::default();
@@ -430,8 +547,13 @@ fn run_from(
     }
     let saver =
         Saver { out: &config.out, backend: backend.name().to_string(), sha, request, record };
-    let options =
-        FitOptions { steps, batch, eval_every: (steps / 50).max(1), schedule: training.schedule };
+    let options = FitOptions {
+        steps,
+        batch,
+        eval_every: (steps / 50).max(1),
+        schedule: training.schedule,
+        qat,
+    };
     let mut watcher = Watcher {
         on_eval,
         saver: &saver,
@@ -496,6 +618,7 @@ fn run_from(
             "seed": training.seed,
             "device": backend.name(),
             "precision": config.precision.name(),
+            "qat": qat.map(|q| json!({"format": q.format.name(), "from_step": q.from, "steps": steps - q.from})),
         },
         "signal": signal.layout.describe(),
         "steps": outcome.steps,
@@ -513,6 +636,7 @@ fn run_from(
     for key in ["search", "search_seconds", "search_cost"] {
         metrics[key] = saver.record[key].clone();
     }
+    metrics["budget"] = budget.unwrap_or(Value::Null);
     if let Some(fit) = mesh {
         let (_, bytes, _) = exported.get(config.precision)?;
         let model = vi3nr_core::model::Model::parse(bytes.bytes()).map_err(|e| e.to_string())?;

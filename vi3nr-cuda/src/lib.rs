@@ -28,7 +28,9 @@
 //! - [`toy`]: the paper's toy experiment (`vi3nr toy`);
 //! - [`gemm`]: the safe matrix-product wrapper the CPU code uses.
 
+pub mod budget;
 pub mod checkpoint;
+pub mod codecs;
 pub mod compare;
 pub mod cuda;
 pub mod curves;
@@ -40,6 +42,7 @@ pub mod limits;
 pub mod marching_cubes;
 pub mod mesh_metrics;
 pub mod mlp;
+pub mod rd;
 pub mod render;
 pub mod schemes;
 pub mod sdf;

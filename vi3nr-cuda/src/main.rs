@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::FitMany(args) => cli::fit_many::run(&args),
         Command::Eval(args) => cli::eval::run(&args),
         Command::Compare(args) => cli::compare::run(&args),
+        Command::Rd(args) => cli::rd::run(&args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");

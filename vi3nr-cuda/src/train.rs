@@ -2,14 +2,17 @@
 //! backend and the training loop, which knows nothing of the backend it drives.
 
 mod cpu;
+mod qat;
 mod schedule;
 
 pub use cpu::CpuBackend;
+pub use qat::{QAT_FRACTION, QatPlan, Quantiser, round_to_grid};
 pub use schedule::{LrSchedule, Schedule};
 
 use crate::mlp::Mlp;
 use std::fmt;
 use std::time::Instant;
+use vi3nr_core::model::NumberFormat;
 
 /// The settings every fit shares (the training flags of `vi3nr fit` and `vi3nr compare`).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +77,7 @@ impl Training {
             batch: Batch::for_signal(self.batch, points),
             eval_every,
             schedule: self.schedule,
+            qat: None,
         }
     }
 }
@@ -182,6 +186,10 @@ pub trait Backend {
     fn step(&mut self, batch: Batch) -> Result<(), TrainError>;
     /// The learning rate of the following steps: [`Adam::lr`] × `factor` (rounded to f32).
     fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError>;
+    /// Quantisation-aware training from the next step on: forward passes (steps and
+    /// [`Backend::predict`]) through the export to `format` ([`Quantiser`]), gradients to the
+    /// float parameters; `None` turns it off. A backend without it returns an error.
+    fn set_qat(&mut self, format: Option<NumberFormat>) -> Result<(), TrainError>;
     /// The mean batch loss (before each update) over the steps since the previous call, NaN
     /// if any was not finite; waits for queued steps. Devices copy the loss back only here.
     fn take_loss(&mut self) -> Result<f64, TrainError>;
@@ -241,6 +249,8 @@ pub struct FitOptions {
     pub eval_every: u64,
     /// The learning rate's schedule over the `steps`.
     pub schedule: Schedule,
+    /// Quantisation-aware training for the steps after [`QatPlan::from`] (`None`: off).
+    pub qat: Option<QatPlan>,
 }
 
 /// One evaluation on the whole signal.
@@ -355,8 +365,16 @@ pub fn fit_from(
     let mut done = run.evaluations.last().map_or(0, |e| e.step);
     let mut diverged = None;
     let mut stopped = None;
+    let qat_on = |step: u64| options.qat.filter(|q| step > q.from).map(|q| q.format);
+    if let Some(format) = qat_on(run.step + 1).filter(|_| run.step > 0) {
+        // Resumed inside the quantisation-aware part.
+        backend.set_qat(Some(format))?;
+    }
     for step in run.step + 1..=options.steps {
         let start = Instant::now();
+        if options.qat.is_some_and(|q| q.from + 1 == step) {
+            backend.set_qat(qat_on(step))?;
+        }
         backend.set_lr_factor(options.schedule.factor(step, options.steps))?;
         backend.step(options.batch)?;
         run.train_seconds += start.elapsed().as_secs_f64();

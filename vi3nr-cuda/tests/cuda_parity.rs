@@ -429,7 +429,7 @@ fn emulated_fit_loop_matches_cpu() {
     let (coords, values) = data(48, 2, 3);
     let mlp = network(&[2, 16, 16, 3], Act::Sine { omega: 30.0 });
     let schedule = Schedule { kind: LrSchedule::Step, warmup: 5 };
-    let options = FitOptions { steps: 30, batch: Batch::Full, eval_every: 10, schedule };
+    let options = FitOptions { steps: 30, batch: Batch::Full, eval_every: 10, schedule, qat: None };
     let adam = Adam::with_lr(1e-3);
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
     let a = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();

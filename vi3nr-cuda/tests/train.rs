@@ -83,6 +83,7 @@ fn fitting_reduces_the_loss_and_is_reproducible() {
             batch: Batch::Random(128),
             eval_every: 50,
             schedule: Schedule::CONSTANT,
+            qat: None,
         };
         fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap()
     };
@@ -147,8 +148,13 @@ fn divergence_stops_and_keeps_the_last_good_model() {
     let (coords, values) = data(64);
     let mlp = InitScheme::PyTorch.init(&[2, 16, 1], Act::Relu, 1).unwrap();
     let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e30), 0).unwrap();
-    let options =
-        FitOptions { steps: 50, batch: Batch::Full, eval_every: 1, schedule: Schedule::CONSTANT };
+    let options = FitOptions {
+        steps: 50,
+        batch: Batch::Full,
+        eval_every: 1,
+        schedule: Schedule::CONSTANT,
+        qat: None,
+    };
     let out = fit(&mut cpu, &coords, &values, &options, &mut |_| {}).unwrap();
     let reason = out.diverged.expect("a learning rate of 1e30 diverges");
     assert!(reason.contains("diverged"), "{reason}");

@@ -9,6 +9,8 @@
 //!   [`Requant::from_f32`]`(scale · `[`row_unit`]`(…))` and applied as a [`Rescale`];
 //! - [`sine_q14`]: the table sine the rows call, `sin(2π·θ/2³²)` in Q1.14 from a wrapping u32
 //!   phase θ;
+//! - [`input_step`]: the grid each layer's inputs are rounded to (what quantisation-aware
+//!   training emulates);
 //! - [`dot_q15`], [`dot_i8`]: the inner loops (`smlad` on thumbv7em), equal to
 //!   [`dot_portable`]; [`Lane`]: how layer inputs sit in the scratch.
 //!
@@ -21,6 +23,6 @@
 //! assert!(Requant::from_f32(1e-3 * unit).is_some());
 //! ```
 
-pub use super::fixed::qformat::row_unit;
+pub use super::fixed::qformat::{input_step, row_unit};
 pub use super::fixed::table::sine_turns as sine_q14;
 pub use super::fixed::{FixedAct, Lane, Requant, Rescale, dot_i8, dot_portable, dot_q15};

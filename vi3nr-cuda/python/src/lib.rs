@@ -317,6 +317,8 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         save_init: None,
         stop: Stop::new(),
         mesh: Default::default(),
+        qat: Default::default(),
+        budget: None,
     })
 }
 

@@ -7,7 +7,8 @@ use clap::Args;
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, SigmaP};
 use vi3nr_core::model::NumberFormat;
-use vi3nr_cuda::fitting::{self, Device, FitConfig, MeshOptions};
+use vi3nr_cuda::budget::Budget;
+use vi3nr_cuda::fitting::{self, Device, FitConfig, MeshOptions, QatMode};
 use vi3nr_cuda::init_report::SigmaChoice;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::search::Score;
@@ -60,6 +61,19 @@ pub struct FitArgs {
     /// Number format of the exported model: f32, f16, q15 or i8.
     #[arg(long, default_value = "f32")]
     precision: NumberFormat,
+    /// Quantisation-aware training: the last 20 % of the steps run the forward pass through
+    /// the export's quantiser (q15, i8) with straight-through gradients. auto: on for q15 and
+    /// i8 on the CPU backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    qat: QatMode,
+    /// Fit the whole model file (header and CRC included) into this many bytes (`K`: ×1024):
+    /// short trials choose the depth, width and number format (i8 or q15).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes,
+          conflicts_with_all = ["precision", "hidden", "fourier", "resume", "bpp"])]
+    budget: Option<usize>,
+    /// As --budget, in bits per pixel of an image (bytes = ⌊bpp · pixels / 8⌋).
+    #[arg(long, value_parser = parse_bpp, conflicts_with_all = ["precision", "hidden", "fourier", "resume"])]
+    bpp: Option<f64>,
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -86,6 +100,27 @@ pub struct FitArgs {
     /// that the Chamfer, Hausdorff and IoU figures measure.
     #[arg(long, default_value_t = 64)]
     mesh_resolution: usize,
+}
+
+/// Parses a byte count: `6000`, `4K` (4,096), `1M` (1,048,576).
+pub(crate) fn parse_bytes(spec: &str) -> Result<usize, String> {
+    let bad = || format!("expected a byte count such as 6000 or 4K, got {spec:?}");
+    let s = spec.trim();
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1024),
+        Some((i, 'M' | 'm')) => (&s[..i], 1024 * 1024),
+        _ => (s, 1),
+    };
+    let n: usize = digits.trim().parse().map_err(|_| bad())?;
+    n.checked_mul(unit).filter(|&n| n > 0 && n <= 1 << 30).ok_or_else(bad)
+}
+
+/// Parses bits per pixel: finite, > 0, at most 64.
+pub(crate) fn parse_bpp(spec: &str) -> Result<f64, String> {
+    match spec.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 64.0 => Ok(v),
+        _ => Err(format!("expected bits per pixel in (0, 64], got {spec:?}")),
+    }
 }
 
 /// Parses `--fourier M[:SCALE]`.
@@ -188,6 +223,12 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
             resolution: args.mesh_resolution,
             ..MeshOptions::default()
         },
+        qat: args.qat,
+        budget: match (args.budget, args.bpp) {
+            (Some(bytes), _) => Some(Budget::Bytes(bytes)),
+            (None, Some(bpp)) => Some(Budget::Bpp(bpp)),
+            (None, None) => None,
+        },
     };
     let (bar, mut report) = progress(config.training.steps);
     let summary = fitting::run(&config, &mut report);
@@ -217,7 +258,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         m["train_seconds"].as_f64().unwrap_or(0.0),
         m["steps_per_second"].as_f64().unwrap_or(0.0),
         summary.psnr,
-        args.precision.name(),
+        m["config"]["precision"].as_str().unwrap_or("?"),
         per_format.join(", "),
     );
     if let Some(mesh) = m.get("mesh") {

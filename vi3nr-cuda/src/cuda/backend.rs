@@ -27,6 +27,7 @@ use super::kernels::{
 use crate::mlp::{Mlp, Slot};
 use crate::train::{Adam, Backend, Batch, TrainError, TrainState};
 use vi3nr_core::eval::fast::FastAct;
+use vi3nr_core::model::NumberFormat;
 
 /// Rows per weight-gradient chunk at least; partial sums are capped at this many floats.
 const MIN_CHUNK: usize = 256;
@@ -501,6 +502,17 @@ impl<D: Device> Backend for CudaBackend<D> {
             self.lr = lr;
         }
         Ok(())
+    }
+
+    fn set_qat(&mut self, format: Option<NumberFormat>) -> Result<(), TrainError> {
+        match format {
+            None => Ok(()),
+            Some(f) => Err(TrainError(format!(
+                "quantisation-aware training ({}) runs on the CPU backend only: --device cpu, \
+                 or --qat off to train on the GPU",
+                f.name()
+            ))),
+        }
     }
 
     fn take_loss(&mut self) -> Result<f64, TrainError> {

@@ -7,13 +7,16 @@
 //! buffer, using matrixmultiply's sgemm for the products. Chunk gradients are summed and one
 //! Adam update follows. Workspaces are allocated once and reused every step.
 
+use super::qat::{Quantiser, round_to_grid};
 use super::{Adam, Backend, Batch, TrainError, TrainState};
 use crate::gemm::{matmul, matmul_at_b_acc};
 use crate::mlp::{Mlp, Slot};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use vi3nr_core::eval::fast::FastAct;
+use vi3nr_core::model::NumberFormat;
 
 /// One thread's buffers: per-layer activations and derivatives, gradient, scratch.
 #[derive(Debug, Default)]
@@ -55,6 +58,8 @@ pub struct CpuBackend {
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
     workspaces: Vec<Workspace>,
+    /// Quantisation-aware training: the quantiser every step's forward pass runs through.
+    qat: Option<Quantiser>,
 }
 
 impl CpuBackend {
@@ -92,6 +97,7 @@ impl CpuBackend {
             batch_x: Vec::new(),
             batch_y: Vec::new(),
             workspaces: (0..threads).map(|_| Workspace::default()).collect(),
+            qat: None,
         })
     }
 }
@@ -112,14 +118,18 @@ impl CpuBackend {
         {
             return Err(TrainError("gradient: coordinates and values disagree".into()));
         }
+        let effective = effective(self.qat.as_ref(), &self.params)?;
+        let grid = self.qat.as_ref().map(Quantiser::input_steps);
         let ws = &mut self.workspaces[0];
-        chunk_gradient(&self.params, &self.slots, self.act, coords, values, values.len(), ws);
+        chunk_gradient(&effective, &self.slots, self.act, coords, values, values.len(), ws, grid);
         Ok(((ws.loss / values.len() as f64) as f32, ws.grad.clone()))
     }
 }
 
 /// Forward pass of `rows` inputs through all layers; keeps inputs and derivatives when
-/// `train`. Returns the network outputs in `ws.a[layers]`.
+/// `train`. Returns the network outputs in `ws.a[layers]`. With `grid` (quantisation-aware
+/// training), each layer's inputs are rounded to its grid step; the derivatives stay those
+/// of the unrounded activations (straight-through).
 fn forward(
     params: &[f32],
     slots: &[Slot],
@@ -127,6 +137,7 @@ fn forward(
     x: &[f32],
     ws: &mut Workspace,
     train: bool,
+    grid: Option<&[f32]>,
 ) {
     let rows = x.len() / slots[0].fan_in;
     let layers = slots.len();
@@ -134,6 +145,9 @@ fn forward(
     ws.d.resize_with(layers, Vec::new);
     ws.a[0].clear();
     ws.a[0].extend_from_slice(x);
+    if let Some(grid) = grid {
+        round_to_grid(&mut ws.a[0], grid[0]);
+    }
     for (l, s) in slots.iter().enumerate() {
         let (input, rest) = ws.a.split_at_mut(l + 1);
         let z = &mut rest[0];
@@ -151,11 +165,15 @@ fn forward(
             } else {
                 act.apply(z);
             }
+            if let Some(grid) = grid {
+                round_to_grid(z, grid[l + 1]);
+            }
         }
     }
 }
 
 /// Forward and backward for one chunk; gradient of the MSE over `total` batch values.
+#[allow(clippy::too_many_arguments)]
 fn chunk_gradient(
     params: &[f32],
     slots: &[Slot],
@@ -164,8 +182,9 @@ fn chunk_gradient(
     y: &[f32],
     total: usize,
     ws: &mut Workspace,
+    grid: Option<&[f32]>,
 ) {
-    forward(params, slots, act, x, ws, true);
+    forward(params, slots, act, x, ws, true, grid);
     let layers = slots.len();
     let rows = x.len() / slots[0].fan_in;
     ws.grad.clear();
@@ -193,6 +212,15 @@ fn chunk_gradient(
             ws.g.extend(ws.dx.iter().zip(&ws.d[l - 1]).map(|(g, d)| g * d));
         }
     }
+}
+
+/// The parameters the forward pass uses: `params`, or with quantisation-aware training their
+/// round trip through the export.
+fn effective<'a>(qat: Option<&Quantiser>, params: &'a [f32]) -> Result<Cow<'a, [f32]>, TrainError> {
+    Ok(match qat {
+        Some(q) => Cow::Owned(q.effective(params)?),
+        None => Cow::Borrowed(params),
+    })
 }
 
 /// Row ranges splitting `rows` into at most `parts` nearly equal chunks.
@@ -228,7 +256,9 @@ impl Backend for CpuBackend {
         };
         let rows = x.len() / self.in_dim;
         let ranges = split(rows, self.workspaces.len());
-        let (params, slots, act) = (&self.params, &self.slots, self.act);
+        let effective = effective(self.qat.as_ref(), &self.params)?;
+        let grid = self.qat.as_ref().map(Quantiser::input_steps);
+        let (params, slots, act) = (&effective[..], &self.slots, self.act);
         let (in_dim, out_dim) = (self.in_dim, self.out_dim);
         let total = y.len();
         self.workspaces[..ranges.len()].par_iter_mut().zip(&ranges).for_each(|(ws, &(a, b))| {
@@ -240,6 +270,7 @@ impl Backend for CpuBackend {
                 &y[a * out_dim..b * out_dim],
                 total,
                 ws,
+                grid,
             );
         });
         let (first, others) = self.workspaces.split_at_mut(1);
@@ -295,7 +326,9 @@ impl Backend for CpuBackend {
             return Err(TrainError("predict: coordinates and outputs disagree".into()));
         }
         let ranges = split(rows, self.workspaces.len());
-        let (params, slots, act) = (&self.params, &self.slots, self.act);
+        let effective = effective(self.qat.as_ref(), &self.params)?;
+        let grid = self.qat.as_ref().map(Quantiser::input_steps);
+        let (params, slots, act) = (&effective[..], &self.slots, self.act);
         let (in_dim, out_dim, layers) = (self.in_dim, self.out_dim, self.slots.len());
         let mut outs: Vec<&mut [f32]> = Vec::new();
         let mut rest = out;
@@ -309,11 +342,20 @@ impl Backend for CpuBackend {
                 // Bounded chunks keep the activations in cache-sized pieces.
                 for start in (a..b).step_by(4096) {
                     let end = (start + 4096).min(b);
-                    forward(params, slots, act, &coords[start * in_dim..end * in_dim], ws, false);
+                    let x = &coords[start * in_dim..end * in_dim];
+                    forward(params, slots, act, x, ws, false, grid);
                     o[(start - a) * out_dim..(end - a) * out_dim].copy_from_slice(&ws.a[layers]);
                 }
             },
         );
+        Ok(())
+    }
+
+    fn set_qat(&mut self, format: Option<NumberFormat>) -> Result<(), TrainError> {
+        self.qat = match format {
+            Some(format) => Some(Quantiser::new(&self.parameters(), format)?),
+            None => None,
+        };
         Ok(())
     }
 

@@ -84,6 +84,33 @@ pub(crate) fn input_shift(format: NumberFormat, fan_in: usize, bits: u32) -> u32
     (log2 + bits + w_bits).saturating_sub(31).min(acc_shift(format, fan_in))
 }
 
+/// The step, in real units, of the grid a fixed-point layer's inputs lie on when its products
+/// are taken: `2^(p − in_frac)` with `in_frac` from [`layer_q`] and `p` = [`input_shift`] for
+/// the inputs' bound [`in_bits`]. `prev` is the previous layer's activation (`None` for the
+/// first layer), `fourier` whether the first layer sees Fourier features. Quantisation-aware
+/// training rounds each layer's inputs to this grid so that it trains the function the
+/// evaluator computes.
+///
+/// ```
+/// use vi3nr_core::{Act, model::NumberFormat};
+/// use vi3nr_core::eval::parts::input_step;
+/// // Coordinates in Q1.14; a 32-wide q15 layer after a sine reads its inputs in Q1.11.
+/// assert_eq!(input_step(NumberFormat::Q15, 2, None, false), 2f32.powi(-14));
+/// let sine = Some(Some(Act::Sine { omega: 30.0 }));
+/// assert_eq!(input_step(NumberFormat::Q15, 32, sine, false), 2f32.powi(-11));
+/// assert_eq!(input_step(NumberFormat::I8, 32, sine, false), 2f32.powi(-14));
+/// ```
+pub fn input_step(
+    format: NumberFormat,
+    fan_in: usize,
+    prev: Option<Option<Act>>,
+    fourier: bool,
+) -> f32 {
+    let (in_frac, _) = layer_q(format, fan_in, prev);
+    let p = input_shift(format, fan_in, in_bits(prev, fourier));
+    libm::ldexpf(1.0, p as i32 - in_frac as i32)
+}
+
 /// Activation-argument units per unit of real pre-activation.
 pub(crate) fn arg_units(act: Option<Act>) -> f64 {
     match act {
