@@ -18,6 +18,7 @@ use vi3nr_core::model::{self, LayerSpec, ModelSpec, NumberFormat};
 
 use crate::render::psnr;
 use crate::schemes::Vi3nrOptions;
+use crate::signal::Signal;
 use crate::stop::Stop;
 use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
 
@@ -170,20 +171,19 @@ impl Choice {
     }
 }
 
-/// Trains every candidate for `budget` bytes on `(coords, values)` for [`trial_steps`] and
-/// returns the best; the stop request ends it with an error.
+/// Trains every candidate for `budget` bytes on `signal` for [`trial_steps`] (VI3NR's plan for
+/// inputs with statistics `input`) and returns the best; a stop request ends it with an error.
 pub fn choose(
     budget: usize,
-    coords: &[f32],
-    values: &[f32],
-    in_dim: usize,
+    signal: &Signal,
     act: Act,
     training: &Training,
     input: InputStats,
     stop: &Stop,
 ) -> Result<Choice, String> {
     let start = Instant::now();
-    let out_dim = values.len() / (coords.len() / in_dim).max(1);
+    let (coords, values) = (&signal.coords[..], &signal.values[..]);
+    let (in_dim, out_dim) = (signal.in_dim(), signal.out_dim());
     let archs = candidates(budget, in_dim, out_dim, act)?;
     let steps = trial_steps(training.steps);
     let options = Vi3nrOptions { first_sigma: FirstSigma::Recommended, ..Vi3nrOptions::default() };

@@ -389,16 +389,7 @@ fn run_from(
     config.training.check()?;
     let image = matches!(signal.layout, crate::signal::Layout::Image { .. });
     let bytes = wanted.bytes(signal.len(), image)?;
-    let choice = budget::choose(
-        bytes,
-        &signal.coords,
-        &signal.values,
-        signal.in_dim(),
-        config.act,
-        &config.training,
-        input,
-        &config.stop,
-    )?;
+    let choice = budget::choose(bytes, signal, config.act, &config.training, input, &config.stop)?;
     let arch = choice.arch();
     eprintln!(
         "budget {bytes} bytes: {} candidates, {} trial steps each, {:.1} s; chosen {:?} in {} ({} bytes):",
@@ -527,7 +518,7 @@ fn run_planned(
         _ => 0,
     };
     let steps = training.steps - reused;
-    let qat = config.qat_plan(steps, matches!(gpu, Ok(_)))?;
+    let qat = config.qat_plan(steps, gpu.is_ok())?;
     let template = mlp.clone();
     let mut backend = open_backend(config, gpu, mlp, &inputs, &signal.values)?;
     let mut progress = Progress::default();
