@@ -6,7 +6,7 @@ mod qat;
 mod schedule;
 
 pub use cpu::CpuBackend;
-pub use qat::{QAT_FRACTION, QatPlan, Quantiser, round_to_grid};
+pub use qat::{COORDINATE_STEP, QAT_FRACTION, QatPlan, Quantiser, round_to_grid};
 pub use schedule::{LrSchedule, Schedule};
 
 use crate::mlp::Mlp;

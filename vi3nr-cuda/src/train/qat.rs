@@ -28,6 +28,9 @@ pub struct QatPlan {
     pub from: u64,
 }
 
+/// The grid of the coordinates the fixed-point evaluator reads (Q1.14).
+pub const COORDINATE_STEP: f32 = 1.0 / 16384.0;
+
 /// The share of a fit's steps that [`QatPlan::for_fit`] trains through the quantiser.
 pub const QAT_FRACTION: f64 = 0.5;
 
