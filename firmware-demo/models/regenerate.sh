@@ -9,7 +9,11 @@
 # 3. The SDF models: a torus (R = 0.6, r = 0.25, 64 × 32 quads; `mesh_bench -- torus`) fitted
 #    by a 3-32-32-32-1 sine ω=30 network on 50,000 signed-distance samples, 500 steps on the CPU
 #    with seed 0 (bit-reproducible), exported in f32, q15 and i8.
-# 4. The golden outputs (16×16 grid; the SDF models at 256 query points in [−1, 1]³) and the
+# 4. The budget-fitted model: the grey photograph fitted into a 2 KiB file by `--budget 2K`
+#    (the trials choose depth, width and format; quantisation-aware training; 2000 steps on the
+#    CPU, seed 0), which the device renders at every pixel of a 64×64 image.
+# 5. The golden outputs (16×16 grid; the SDF models at 256 query points in [−1, 1]³; the budget
+#    model at every pixel of a 64×64 image) and the
 #    host init plan, by the vi3nr-core evaluator:
 #    cargo run --release -p vi3nr-tests --example firmware_goldens
 set -euo pipefail
@@ -32,6 +36,9 @@ for act in sine:30 gaussian:0.05; do
     cp "$tmp/$name-$precision/model.vi3" "$dir/$name-$precision.vi3"
   done
 done
+"$vi3nr" fit "$dir/chelsea_grey_64.png" --budget 2K --steps 2000 --device cpu --seed 0 \
+  --out "$tmp/budget-2k" 2>&1 | tail -n 1
+cp "$tmp/budget-2k/model.vi3" "$dir/budget-2k.vi3"
 "${CARGO_TARGET_DIR:-$root/target}/release/examples/mesh_bench" torus "$tmp/torus.obj"
 for precision in f32 q15 i8; do
   "$vi3nr" fit "$tmp/torus.obj" --activation sine:30 --first-sigma default --hidden 32,32,32 \

@@ -9,10 +9,11 @@ use vi3nr_core::model::{Model, ModelError, NumberFormat};
 use vi3nr_core::{Act, Error};
 
 use crate::goldens::{
-    GRID, PLAN_BIAS_FRACTION, PLAN_GAUSSIAN_A, PLAN_GLOBAL, PLAN_LAYERS, PLAN_WIDTHS, SDF_POINTS,
+    GRID, PLAN_BIAS_FRACTION, PLAN_GAUSSIAN_A, PLAN_GLOBAL, PLAN_LAYERS, PLAN_WIDTHS, RENDER_GRID,
+    SDF_POINTS,
 };
 use crate::timer::Timer;
-use crate::{GoldenModel, POINTS};
+use crate::{GoldenModel, RENDER_SIDE};
 
 /// Widest layer of the embedded models.
 pub const WIDTH: usize = 32;
@@ -35,6 +36,11 @@ pub const PLAN_TOLERANCE: f64 = 1e-12;
 /// Coordinates of grid point `k` (0..256).
 pub fn point(k: usize) -> [f32; 2] {
     [f32::from_bits(GRID[k % 16]), f32::from_bits(GRID[k / 16])]
+}
+
+/// Pixel `k` (0..4096) of the rendered 64 × 64 image: `(RENDER_GRID[k % 64], RENDER_GRID[k / 64])`.
+pub fn render_point(k: usize) -> [f32; 2] {
+    [RENDER_GRID[k % RENDER_SIDE], RENDER_GRID[(k / RENDER_SIDE) % RENDER_SIDE]].map(f32::from_bits)
 }
 
 /// SDF query point `k` (0..256) in [−1, 1]³: the host's coordinates, bit for bit.
@@ -63,6 +69,8 @@ pub enum CheckError {
 pub struct ModelReport {
     /// The model's number format.
     pub format: NumberFormat,
+    /// Outputs compared (points of the grid, queries, pixels).
+    pub points: u32,
     /// Outputs within [`tolerance`] of the host's.
     pub within: u32,
     /// Outputs equal to the host's bit for bit.
@@ -76,7 +84,7 @@ pub struct ModelReport {
 impl ModelReport {
     /// Whether every output is within tolerance.
     pub fn passed(&self) -> bool {
-        self.within as usize == POINTS
+        self.within == self.points
     }
 }
 
@@ -89,9 +97,9 @@ pub fn parse(golden: &GoldenModel) -> Result<Model<'static>, CheckError> {
     Ok(model)
 }
 
-/// Ticks of an empty timed interval (the cost of reading the counter), summed over the grid.
-fn overhead(timer: &Timer) -> u64 {
-    (0..POINTS).map(|_| u64::from(timer.time(|| ()).1)).sum()
+/// Ticks of an empty timed interval (the cost of reading the counter), summed over `points`.
+fn overhead(timer: &Timer, points: usize) -> u64 {
+    (0..points).map(|_| u64::from(timer.time(|| ()).1)).sum()
 }
 
 /// Evaluates `golden`'s model (2 → 1) at every grid point, timing each evaluation, and compares
@@ -116,8 +124,14 @@ pub struct SdfReport {
 impl SdfReport {
     /// Whether every distance is within tolerance and every point on the host's side.
     pub fn passed(&self) -> bool {
-        self.model.passed() && self.same_side as usize == POINTS
+        self.model.passed() && self.same_side == self.model.points
     }
+}
+
+/// Renders `golden`'s image model (2 → 1) at every pixel of the 64 × 64 image
+/// ([`render_point`]), timing each, and compares every pixel with the host's.
+pub fn check_render(golden: &GoldenModel, timer: &Timer) -> Result<ModelReport, CheckError> {
+    check_at(golden, timer, render_point, |_, _| ())
 }
 
 /// Evaluates `golden`'s SDF model (3 → 1) at every query point ([`sdf_point`]), timing each
@@ -144,10 +158,17 @@ fn check_at<const D: usize>(
     let model = parse(golden)?;
     let mut scratch = Scratch::<WIDTH>::new();
     let tol = tolerance(model.format);
-    let mut report =
-        ModelReport { format: model.format, within: 0, exact: 0, max_abs_diff: 0.0, ticks: 0 };
+    let points = golden.points() as u32;
+    let mut report = ModelReport {
+        format: model.format,
+        points,
+        within: 0,
+        exact: 0,
+        max_abs_diff: 0.0,
+        ticks: 0,
+    };
     let mut ticks = 0u64;
-    for (k, &host) in golden.host_outputs().iter().enumerate() {
+    for (k, host) in golden.host_outputs().enumerate() {
         let x = point(k);
         let mut y = [0f32];
         let (r, t) = timer.time(|| model.eval(&x, &mut y, &mut scratch));
@@ -162,7 +183,7 @@ fn check_at<const D: usize>(
             report.max_abs_diff = diff;
         }
     }
-    report.ticks = ticks.saturating_sub(overhead(timer));
+    report.ticks = ticks.saturating_sub(overhead(timer, golden.points()));
     Ok(report)
 }
 

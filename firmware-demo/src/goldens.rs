@@ -32,6 +32,24 @@ pub static SDF_MODELS: [GoldenModel; 3] = [
     golden!("sdf-torus-i8", 0xe2984a5a),
 ];
 
+/// The budget-fitted image models (`vi3nr fit --budget 2K`) and their host outputs at every
+/// pixel of the 64 × 64 image, pixel `k` at `(RENDER_GRID[k % 64], RENDER_GRID[k / 64])`.
+pub static RENDER_MODELS: [GoldenModel; 1] = [
+    golden!("budget-2k", 0x87499a57),
+];
+
+/// The rendered image's coordinates per axis (f32 bits).
+pub const RENDER_GRID: [u32; 64] = [
+    0xbf800000, 0xbf77df7e, 0xbf6fbefc, 0xbf679e7a, 0xbf5f7df8, 0xbf575d76, 0xbf4f3cf4, 0xbf471c72,
+    0xbf3efbf0, 0xbf36db6e, 0xbf2ebaec, 0xbf269a6a, 0xbf1e79e8, 0xbf165966, 0xbf0e38e4, 0xbf061862,
+    0xbefbefbe, 0xbeebaeba, 0xbedb6db6, 0xbecb2cb2, 0xbebaebae, 0xbeaaaaaa, 0xbe9a69a6, 0xbe8a28a2,
+    0xbe73cf3c, 0xbe534d34, 0xbe32cb2c, 0xbe124924, 0xbde38e38, 0xbda28a28, 0xbd430c30, 0xbc820820,
+    0x3c820840, 0x3d430c40, 0x3da28a30, 0x3de38e40, 0x3e124928, 0x3e32cb30, 0x3e534d38, 0x3e73cf40,
+    0x3e8a28a4, 0x3e9a69a8, 0x3eaaaaac, 0x3ebaebb0, 0x3ecb2cb4, 0x3edb6db8, 0x3eebaebc, 0x3efbefc0,
+    0x3f061862, 0x3f0e38e4, 0x3f165966, 0x3f1e79e8, 0x3f269a6a, 0x3f2ebaec, 0x3f36db6e, 0x3f3efbf0,
+    0x3f471c72, 0x3f4f3cf4, 0x3f575d76, 0x3f5f7df8, 0x3f679e7a, 0x3f6fbefc, 0x3f77df7e, 0x3f800000,
+];
+
 /// The SDF query points in [−1, 1]³ (f32 bits of x, y, z; a xorshift32 stream, see the
 /// generator).
 pub const SDF_POINTS: [[u32; 3]; 256] = [

@@ -26,6 +26,8 @@ pub struct Aligned<T: ?Sized>(pub T);
 
 /// Points of the golden grid (16 × 16), and SDF query points.
 pub const POINTS: usize = 256;
+/// Pixels per side of the rendered image ([`goldens::RENDER_MODELS`]: 64 × 64 = 4,096 pixels).
+pub const RENDER_SIDE: usize = 64;
 
 /// One embedded model and its outputs on the grid, computed on the host.
 pub struct GoldenModel {
@@ -35,9 +37,10 @@ pub struct GoldenModel {
     pub bytes: &'static Aligned<[u8]>,
     /// The CRC-32 the host read in the file.
     pub crc: u32,
-    /// Host outputs (f32, little endian), point `k` at `(GRID[k % 16], GRID[k / 16])`, or for an
-    /// SDF model at `SDF_POINTS[k]` (the query points of [`check::sdf_point`]).
-    pub out: &'static [u8; 4 * POINTS],
+    /// Host outputs (f32, little endian), point `k` at `(GRID[k % 16], GRID[k / 16])`, for an
+    /// SDF model at `SDF_POINTS[k]` (the query points of [`check::sdf_point`]), for a rendered
+    /// image at pixel `k` of [`check::render_point`].
+    pub out: &'static [u8],
 }
 
 /// The [`GoldenModel`] of `models/NAME.vi3` and `models/NAME.out`, whose CRC the host read as
@@ -56,11 +59,13 @@ macro_rules! golden {
 
 impl GoldenModel {
     /// The host outputs as f32 bit patterns, point by point.
-    pub fn host_outputs(&self) -> [u32; POINTS] {
-        core::array::from_fn(|k| {
-            let b = [0, 1, 2, 3].map(|i| self.out.get(4 * k + i).copied().unwrap_or(0));
-            u32::from_le_bytes(b)
-        })
+    pub fn host_outputs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.out.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// How many host outputs there are.
+    pub fn points(&self) -> usize {
+        self.out.len() / 4
     }
 }
 

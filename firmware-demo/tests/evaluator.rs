@@ -40,7 +40,7 @@ mod tests {
         let mut scratch = Scratch::<WIDTH>::new();
         for golden in &MODELS {
             let model = parse(golden).unwrap();
-            for (k, &host) in golden.host_outputs().iter().enumerate().step_by(17) {
+            for (k, host) in golden.host_outputs().enumerate().step_by(17) {
                 let mut y = [0f32];
                 model.eval(&point(k), &mut y, &mut scratch).unwrap();
                 let host = f32::from_bits(host);
@@ -63,7 +63,7 @@ mod tests {
             assert_eq!((model.in_dim, model.out_dim, model.layers.len()), (3, 1, 4));
             assert_eq!(model.format, format);
             let (mut inside, mut host_inside) = (0u32, 0u32);
-            for (k, &host) in golden.host_outputs().iter().enumerate() {
+            for (k, host) in golden.host_outputs().enumerate() {
                 let mut y = [0f32];
                 model.eval(&sdf_point(k), &mut y, &mut scratch).unwrap();
                 assert_eq!(y[0].to_bits(), host, "{=str} point {=usize}", golden.name, k);

@@ -37,6 +37,11 @@ pub const MODELS: [&str; 8] = [
 pub const SDF_MODELS: [&str; 3] = ["sdf-torus-f32", "sdf-torus-q15", "sdf-torus-i8"];
 /// Query points of the SDF models.
 pub const SDF_POINTS: usize = 256;
+/// The budget-fitted image models (`vi3nr fit --budget 2K`, the format its trials chose), which
+/// the device renders at every pixel of a [`RENDER_N`] × [`RENDER_N`] image.
+pub const RENDER_MODELS: [&str; 1] = ["budget-2k"];
+/// Pixels per side of the rendered image.
+pub const RENDER_N: usize = 64;
 /// Grid points per side.
 pub const N: usize = 16;
 /// Widths of the init-plan network: five weight matrices.
@@ -54,6 +59,12 @@ pub fn firmware_dir() -> PathBuf {
 /// The 16 coordinates of each axis: `−1 + 2j/15` in f32.
 pub fn grid() -> [f32; N] {
     core::array::from_fn(|j| -1.0 + 2.0 * j as f32 / (N - 1) as f32)
+}
+
+/// The rendered image's coordinates per axis: `−1 + 2j/63` in f32 (pixel centres of
+/// `vi3nr eval --size 64x64`).
+pub fn render_grid() -> [f32; RENDER_N] {
+    core::array::from_fn(|j| -1.0 + 2.0 * j as f32 / (RENDER_N - 1) as f32)
 }
 
 /// The SDF query points: 256 points in [−1, 1]³, each coordinate `−1 + k·2⁻²³` for the top 24
@@ -85,10 +96,16 @@ pub fn outputs() -> Vec<(&'static str, Vec<u8>)> {
     let axis = grid();
     let grid: Vec<Vec<f32>> = (0..N * N).map(|k| vec![axis[k % N], axis[k / N]]).collect();
     let sdf: Vec<Vec<f32>> = sdf_points().iter().map(|p| p.to_vec()).collect();
+    let pixels = render_grid();
+    let render: Vec<Vec<f32>> = (0..RENDER_N * RENDER_N)
+        .map(|k| vec![pixels[k % RENDER_N], pixels[k / RENDER_N]])
+        .collect();
     let image = MODELS.iter().map(|&name| (name, &grid));
     let shapes = SDF_MODELS.iter().map(|&name| (name, &sdf));
+    let rendered = RENDER_MODELS.iter().map(|&name| (name, &render));
     image
         .chain(shapes)
+        .chain(rendered)
         .map(|(name, points)| {
             let mut out = Vec::with_capacity(4 * points.len());
             for y in eval_model(name, points) {
@@ -158,6 +175,20 @@ pub fn render() -> String {
     for name in SDF_MODELS {
         golden_line(&mut s, name);
     }
+    s.push_str("];\n\n");
+    s.push_str(&format!(
+        "/// The budget-fitted image models (`vi3nr fit --budget 2K`) and their host outputs at every\n\
+         /// pixel of the {RENDER_N} × {RENDER_N} image, pixel `k` at `(RENDER_GRID[k % {RENDER_N}], RENDER_GRID[k / {RENDER_N}])`.\n\
+         pub static RENDER_MODELS: [GoldenModel; {}] = [\n",
+        RENDER_MODELS.len()
+    ));
+    for name in RENDER_MODELS {
+        golden_line(&mut s, name);
+    }
+    s.push_str("];\n\n");
+    s.push_str("/// The rendered image's coordinates per axis (f32 bits).\n");
+    s.push_str(&format!("pub const RENDER_GRID: [u32; {RENDER_N}] = [\n"));
+    hex_rows(&mut s, &render_grid().map(f32::to_bits), 4, 8);
     s.push_str("];\n\n");
     s.push_str(&format!(
         "/// The SDF query points in [−1, 1]³ (f32 bits of x, y, z; a xorshift32 stream, see the\n\

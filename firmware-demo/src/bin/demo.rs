@@ -1,12 +1,13 @@
 //! The demo: every embedded model against its host goldens (the image models on the grid, the
-//! SDF models at 256 query points in [−1, 1]³, with the points inside), the init plan against
+//! SDF models at 256 query points in [−1, 1]³, with the points inside, the budget-fitted model
+//! rendered at every pixel of a 64 × 64 image), the init plan against
 //! the host's, instructions per point; exit status 0 when everything matches.
 #![no_std]
 #![no_main]
 
 use defmt::{error, info};
 use vi3nr_firmware::check::{self, tolerance};
-use vi3nr_firmware::goldens::{MODELS, SDF_MODELS};
+use vi3nr_firmware::goldens::{MODELS, RENDER_MODELS, SDF_MODELS};
 use vi3nr_firmware::timer::{Timer, instructions};
 use vi3nr_firmware::{BOARD, POINTS, exit, stack};
 
@@ -75,6 +76,37 @@ fn main() -> ! {
                         r.same_side
                     );
                 }
+            }
+            Err(e) => {
+                failures += 1;
+                error!("{=str}: {}", golden.name, e);
+            }
+        }
+    }
+    for golden in &RENDER_MODELS {
+        match check::check_render(golden, &timer) {
+            Ok(r) if r.passed() => info!(
+                "{=str} ({=str}, {=usize} bytes): rendered 64x64, {=u32}/{=u32} pixels within {=f32} of the host ({=u32} bit-exact, max |d| {=f32}), {=u64} instructions/pixel",
+                golden.name,
+                r.format.name(),
+                golden.bytes.0.len(),
+                r.within,
+                r.points,
+                tolerance(r.format),
+                r.exact,
+                r.max_abs_diff,
+                instructions(r.ticks) / u64::from(r.points)
+            ),
+            Ok(r) => {
+                failures += 1;
+                error!(
+                    "{=str}: only {=u32}/{=u32} pixels within {=f32} of the host (max |d| {=f32})",
+                    golden.name,
+                    r.within,
+                    r.points,
+                    tolerance(r.format),
+                    r.max_abs_diff
+                );
             }
             Err(e) => {
                 failures += 1;
