@@ -7,14 +7,14 @@ use clap::Args;
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, SigmaP};
 use vi3nr_core::model::NumberFormat;
-use vi3nr_cuda::fitting::{self, Device, FitConfig, MeshOptions};
+use vi3nr_cuda::fitting::{self, Device, FitConfig};
 use vi3nr_cuda::init_report::SigmaChoice;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::search::Score;
 use vi3nr_cuda::stop::Stop;
 use vi3nr_cuda::train::Evaluation;
 
-use super::{TrainArgs, parse_bias, parse_first_sigma};
+use super::{MeshArgs, TrainArgs, parse_bias, parse_first_sigma};
 
 /// Steps without `--steps`.
 const DEFAULT_STEPS: u64 = 500;
@@ -79,13 +79,8 @@ pub struct FitArgs {
     /// with model.safetensors' names, e.g. for `scripts/torch_crosscheck.py`.
     #[arg(long, value_name = "FILE")]
     save_init: Option<PathBuf>,
-    /// For a mesh input: signed-distance samples to train on (on, near and around the surface).
-    #[arg(long, default_value_t = 500_000)]
-    samples: usize,
-    /// For a mesh input: marching-cubes cells per axis of the extracted surface (recon.obj)
-    /// that the Chamfer, Hausdorff and IoU figures measure.
-    #[arg(long, default_value_t = 64)]
-    mesh_resolution: usize,
+    #[command(flatten)]
+    mesh: MeshArgs,
 }
 
 /// Parses `--fourier M[:SCALE]`.
@@ -183,11 +178,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         resume: args.resume.is_some(),
         save_init: args.save_init.clone(),
         stop: stop.clone(),
-        mesh: MeshOptions {
-            samples: args.samples,
-            resolution: args.mesh_resolution,
-            ..MeshOptions::default()
-        },
+        mesh: args.mesh.options(),
     };
     let (bar, mut report) = progress(config.training.steps);
     let summary = fitting::run(&config, &mut report);
