@@ -43,7 +43,10 @@ impl Default for Loss {
 }
 
 impl Loss {
-    /// The default for a mesh's signed distances.
+    /// The default for a mesh's signed distances: MSE. Measured against the clamped L1 at
+    /// δ = 0.1 on two meshes, two activations and three seeds (README, "DeepSDF's clamped L1
+    /// against MSE"), the clamped L1 was better on one pair and collapsed in 5 of 12 fits: the
+    /// clamp gives no gradient to a prediction beyond δ with the wrong sign.
     pub const MESH_DEFAULT: Loss = Loss::Mse;
 
     /// One value's term of the batch loss and the gradient of the batch mean with respect to
