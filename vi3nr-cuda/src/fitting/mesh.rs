@@ -197,3 +197,25 @@ pub fn extract_mesh(
     let values = sample_grid(resolution, &|p| render(model, p))?;
     Ok(extract(&values, resolution).map(|v| norm.inverse(v)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdf::shapes;
+
+    /// A mesh's samples crowd its surface: the plan's input is theirs, not the cube's; an
+    /// image's grid is planned as uniform on [−1, 1].
+    #[test]
+    fn planned_input_is_the_samples_own_for_a_mesh_only() {
+        let (signal, _, _) = Signal::from_mesh(&shapes::sphere(0.5, 3), 20_000, 1);
+        let planned = planned_input(&signal);
+        assert_eq!(planned, MeshFit::input_stats(&signal));
+        let uniform = InputStats::uniform(-1.0, 1.0);
+        // Normalised, the sphere has radius 0.9: 80 % of the samples lie on or near it
+        // (variance per coordinate 0.81/3 = 0.27), 20 % uniform in the cube (1/3): ≈ 0.28.
+        assert!((planned.var - 0.283).abs() < 0.01, "{planned:?} vs {uniform:?}");
+        assert!(planned.mean.abs() < 0.02, "{planned:?}");
+        let image = Signal::bundled();
+        assert_eq!(planned_input(&image), uniform);
+    }
+}
