@@ -26,8 +26,11 @@ def cell(values, fmt):
     return (fmt + " ± " + fmt).format(statistics.mean(values), statistics.stdev(values))
 
 
-print("| mesh | activation | init | loss | seeds | Chamfer-L1 (mesh units) | Chamfer-L1 ‰ of half-extent | IoU | Hausdorff | train + search s | wall s |")
-print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+# The loss column only when the lines hold more than one loss.
+several = len({k[3] for k in rows}) > 1
+loss_head, loss_rule = ("loss | ", "---|") if several else ("", "")
+print(f"| mesh | activation | init | {loss_head}seeds | Chamfer-L1 (mesh units) | Chamfer-L1 ‰ of half-extent | IoU | Hausdorff | train + search s | wall s |")
+print(f"|---|---|---|{loss_rule}---:|---:|---:|---:|---:|---:|---:|")
 order = {"vi3nr-search": 0, "vi3nr": 1, "siren": 2, "pytorch": 3}
 for key in sorted(rows, key=lambda k: (k[0], ["sine:30", "gaussian:0.05", "sinc", "wavelet:1,1"].index(k[1]), order[k[2]], k[3])):
     rs = rows[key]
@@ -36,6 +39,7 @@ for key in sorted(rows, key=lambda k: (k[0], ["sine:30", "gaussian:0.05", "sinc"
     ha = [r["hausdorff"] for r in rs if r["hausdorff"] is not None]
     missing = len(rs) - len(ch)
     note = f" ({missing} empty)" if missing else ""
-    print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {len(rs)} | {cell(ch, '{:.4f}')}{note} | {cell(rel, '{:.2f}')} | "
+    loss = f"{key[3]} | " if several else ""
+    print(f"| {key[0]} | {key[1]} | {key[2]} | {loss}{len(rs)} | {cell(ch, '{:.4f}')}{note} | {cell(rel, '{:.2f}')} | "
           f"{cell([r['iou'] for r in rs], '{:.4f}')} | {cell(ha, '{:.3f}')} | "
           f"{cell([r['train_seconds'] + r['search_seconds'] for r in rs], '{:.1f}')} | {cell([r['wall_seconds'] for r in rs], '{:.1f}')} |")
