@@ -18,7 +18,7 @@ use vi3nr_core::model::{self, LayerSpec, ModelSpec, NumberFormat};
 
 use crate::render::psnr;
 use crate::schemes::Vi3nrOptions;
-use crate::signal::Signal;
+use crate::signal::{Layout, Signal};
 use crate::stop::Stop;
 use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
 
@@ -188,13 +188,15 @@ pub fn choose(
     let steps = trial_steps(training.steps);
     let options = Vi3nrOptions { first_sigma: FirstSigma::Recommended, ..Vi3nrOptions::default() };
     let batch = Batch::for_signal(training.batch, coords.len() / in_dim);
+    let loss = training.loss_for(matches!(signal.layout, Layout::Mesh { .. }));
     let mut trials = Vec::new();
     for arch in archs {
         let widths = training_widths(in_dim, &arch.hidden, out_dim);
         let mlp = options.init(&widths, act, training.seed, input).map_err(|e| e.to_string())?;
         let mut cpu =
             CpuBackend::new(mlp, coords, values, Adam::for_training(training), training.seed)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_loss(loss);
         cpu.set_qat(Some(arch.format)).map_err(|e| e.to_string())?;
         for _ in 0..steps {
             if stop.requested().is_some() {

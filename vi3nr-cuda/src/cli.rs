@@ -15,7 +15,8 @@ pub mod toy;
 
 use clap::{Args, Parser, Subcommand};
 use vi3nr_core::init::{BiasScheme, FirstSigma};
-use vi3nr_cuda::train::{LrSchedule, Schedule, Training};
+use vi3nr_cuda::fitting::MeshOptions;
+use vi3nr_cuda::train::{Loss, LrSchedule, Schedule, Training};
 
 /// Variance-informed initialisation, training and export of implicit neural representations.
 #[derive(Parser)]
@@ -41,7 +42,8 @@ pub enum Command {
     FitMany(fit_many::FitManyArgs),
     /// Render an image or audio file from a model with the vi3nr-core evaluator.
     Eval(eval::EvalArgs),
-    /// Fit one signal with every initialisation and activation; print a PSNR table.
+    /// Fit one signal with every initialisation and activation; print a PSNR table (on a mesh:
+    /// ranked by Chamfer-L1, with IoU).
     Compare(compare::CompareArgs),
     /// Quality per byte: an image fitted at several byte budgets against JPEG and WebP.
     Rd(rd::RdArgs),
@@ -76,6 +78,11 @@ pub struct TrainArgs {
     /// Clip the gradient's L2 norm to this value before each update (CPU backend).
     #[arg(long, value_name = "NORM")]
     pub clip_grad: Option<f32>,
+    /// Loss: mse, or DeepSDF's clamped-l1[:DELTA] (|clamp(p, −δ, δ) − clamp(t, −δ, δ)|, δ in
+    /// the normalised cube's units, default 0.1; CPU backend). Default: mse for images and
+    /// audio, the mesh default for meshes (see README).
+    #[arg(long, value_name = "LOSS")]
+    pub loss: Option<String>,
 }
 
 impl TrainArgs {
@@ -93,9 +100,36 @@ impl TrainArgs {
                 warmup: self.warmup.unwrap_or(Schedule::default_warmup(steps)),
             },
             clip: self.clip_grad,
+            loss: match &self.loss {
+                Some(text) => Some(text.parse::<Loss>().map_err(|e| format!("--loss: {e}"))?),
+                None => None,
+            },
         };
         training.check()?;
         Ok(training)
+    }
+}
+
+/// The mesh flags `fit` and `compare` share.
+#[derive(Args)]
+pub struct MeshArgs {
+    /// For a mesh input: signed-distance samples to train on (on, near and around the surface).
+    #[arg(long, default_value_t = 500_000)]
+    pub samples: usize,
+    /// For a mesh input: marching-cubes cells per axis of the extracted surface that the
+    /// Chamfer, Hausdorff and IoU figures measure (fit writes it as recon.obj).
+    #[arg(long, default_value_t = 64)]
+    pub mesh_resolution: usize,
+}
+
+impl MeshArgs {
+    /// The sampling and measuring options, the others at their defaults.
+    pub fn options(&self) -> MeshOptions {
+        MeshOptions {
+            samples: self.samples,
+            resolution: self.mesh_resolution,
+            ..MeshOptions::default()
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 mod mesh;
 mod outputs;
 
-pub use mesh::{MeshFit, MeshOptions, extract_mesh};
+pub use mesh::{MeshFit, MeshOptions, extract_mesh, planned_input};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -27,10 +27,10 @@ use crate::limits;
 use crate::mlp::{Mlp, fourier_encode, fourier_frequencies};
 use crate::schemes::InitScheme;
 use crate::search::{Family, Score, Search, TRIAL_BATCH_FRACTION, Trial, rungs, search};
-use crate::signal::{Mesh, Signal, mesh::detect};
+use crate::signal::{Layout, Mesh, Signal, mesh::detect};
 use crate::stop::Stop;
 use crate::train::{
-    Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Progress, QatPlan, TrainError,
+    Adam, Backend, Batch, CpuBackend, Evaluation, FitOptions, Loss, Progress, QatPlan, TrainError,
     Training, Watch, fit_from,
 };
 use outputs::{Exported, write, write_model_files};
@@ -119,9 +119,9 @@ pub struct FitSummary {
 }
 
 impl FitConfig {
-    /// The settings a resumed run must repeat, as JSON.
-    fn request(&self, widths: &[usize]) -> Value {
-        let t = &self.training;
+    /// The settings a resumed run must repeat, as JSON (`t`: the training settings with the
+    /// loss resolved).
+    fn request(&self, t: &Training, widths: &[usize]) -> Value {
         json!({
             "input": self.input_name(),
             "activation": self.act.to_string(),
@@ -136,6 +136,7 @@ impl FitConfig {
             "clip_grad": t.clip,
             "batch": t.batch,
             "seed": t.seed,
+            "loss": t.loss.map(|l| l.to_string()),
             "precision": self.precision.name(),
             "qat": format!("{:?}", self.qat).to_lowercase(),
         })
@@ -177,7 +178,12 @@ fn resume_from(config: &FitConfig, sha: &str, request: &Value) -> Result<Checkpo
     let path = config.out.join(checkpoint::FILE);
     let bytes = std::fs::read(&path)
         .map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
-    let ckpt = Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut ckpt =
+        Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Checkpoints from before `--loss` trained with MSE.
+    if let Value::Object(settings) = &mut ckpt.request {
+        settings.entry("loss").or_insert_with(|| json!(Loss::Mse.to_string()));
+    }
     if ckpt.signal_sha256 != sha {
         return Err(format!(
             "--resume: the input differs from the checkpoint's (signal SHA-256 {} there, {sha} now)",
@@ -233,11 +239,28 @@ fn search_record(found: &Search, score: Score) -> Value {
     })
 }
 
+/// `Err` when `device` is the CUDA backend and `loss` one it lacks (it trains with MSE only):
+/// checked before any work.
+fn check_device(device: Device, loss: Loss) -> Result<(), String> {
+    match (device, loss) {
+        (Device::Cuda, Loss::ClampedL1 { .. }) => Err(format!(
+            "--device cuda: the CUDA backend trains with MSE only; --loss {loss} runs on the CPU \
+             (--device cpu)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The GPU the configuration asks for, opened before any work: `Err(why)` for the CPU (asked
-/// for, or `--device auto` without a GPU: `why` says so).
-fn open_gpu(device: Device) -> Result<Result<Driver, Option<String>>, String> {
+/// for, or `--device auto` without a GPU or with a loss the CUDA backend lacks: `why` says
+/// so). `--device cuda` with such a loss is an error ([`check_device`]).
+fn open_gpu(device: Device, loss: Loss) -> Result<Result<Driver, Option<String>>, String> {
     if device == Device::Cpu {
         return Ok(Err(None));
+    }
+    check_device(device, loss)?;
+    if loss != Loss::Mse {
+        return Ok(Err(Some(format!("--loss {loss} is CPU-only: training on the CPU"))));
     }
     match Driver::open(0) {
         Ok(gpu) => gpu.map(Ok).map_err(|e| format!("cannot set up the GPU: {e}")),
@@ -248,13 +271,14 @@ fn open_gpu(device: Device) -> Result<Result<Driver, Option<String>>, String> {
 
 /// The backend on `gpu`, or the CPU's.
 fn open_backend(
-    config: &FitConfig,
+    training: &Training,
     gpu: Result<Driver, Option<String>>,
     mlp: Mlp,
     inputs: &[f32],
     values: &[f32],
 ) -> Result<Box<dyn Backend>, String> {
-    let (adam, seed) = (Adam::for_training(&config.training), config.training.seed);
+    let (adam, seed) = (Adam::for_training(training), training.seed);
+    let loss = training.loss.unwrap_or_default();
     Ok(match gpu {
         Ok(dev) => {
             let gpu = CudaBackend::new(dev, mlp, inputs, values, adam, seed)
@@ -263,7 +287,9 @@ fn open_backend(
             Box::new(gpu)
         }
         Err(_) => {
-            Box::new(CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?)
+            let cpu =
+                CpuBackend::new(mlp, inputs, values, adam, seed).map_err(|e| e.to_string())?;
+            Box::new(cpu.with_loss(loss))
         }
     })
 }
@@ -345,10 +371,12 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
                 std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
             if ::image::guess_format(&bytes).is_err() && detect(&bytes, path).is_some() {
                 config.mesh.check()?;
+                check_device(config.device, config.training.loss_for(true))?;
                 let mesh = Mesh::from_bytes(&bytes, path).map_err(|e| e.to_string())?;
                 let (signal, fit) = MeshFit::prepare(mesh, config.mesh, config.training.seed);
                 return run_from(config, &signal, start, on_eval, Some(&fit));
             }
+            check_device(config.device, config.training.loss_for(false))?;
             Signal::from_bytes(&bytes, path).map_err(|e| e.to_string())?
         }
         None => Signal::bundled(),
@@ -372,11 +400,9 @@ fn run_from(
     on_eval: &mut dyn FnMut(&Evaluation),
     mesh: Option<&MeshFit>,
 ) -> Result<FitSummary, String> {
-    let (first, input) = match (config.fourier, mesh) {
-        (Some((m, _)), _) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
-        // SDF samples crowd the surface: plan the first layer for their statistics.
-        (None, Some(_)) => (signal.in_dim(), MeshFit::input_stats(signal)),
-        (None, None) => (signal.in_dim(), InputStats::uniform(-1.0, 1.0)),
+    let (first, input) = match config.fourier {
+        Some((m, _)) => (2 * m, InputStats { mean: 0.0, var: 0.5 }),
+        None => (signal.in_dim(), planned_input(signal)),
     };
     let Some(wanted) = config.budget else {
         return run_planned(config, signal, start, on_eval, mesh, (first, input), None);
@@ -387,7 +413,7 @@ fn run_from(
         );
     }
     config.training.check()?;
-    let image = matches!(signal.layout, crate::signal::Layout::Image { .. });
+    let image = matches!(signal.layout, Layout::Image { .. });
     let bytes = wanted.bytes(signal.len(), image)?;
     let choice = budget::choose(bytes, signal, config.act, &config.training, input, &config.stop)?;
     let arch = choice.arch();
@@ -438,7 +464,9 @@ fn run_planned(
     (first, input): (usize, InputStats),
     budget: Option<Value>,
 ) -> Result<FitSummary, String> {
-    let training = &config.training;
+    // The loss resolved: what the fit minimises, records and a resumed run must repeat.
+    let loss = config.training.loss_for(matches!(signal.layout, Layout::Mesh { .. }));
+    let training = &Training { loss: Some(loss), ..config.training.clone() };
     let widths = training.widths(first, signal.out_dim());
     // Limits before any work: the model format, then memory.
     let batch = Batch::for_signal(training.batch, signal.len());
@@ -446,14 +474,14 @@ fn run_planned(
     let trials = if config.search { crate::search::FIRST_MULTIPLES.len() } else { 1 };
     limits::check_fit(&widths, signal.in_dim(), signal.len(), rows, trials)?;
     let sha = signal_sha256(signal);
-    let request = config.request(&widths);
+    let request = config.request(training, &widths);
     let resumed = if config.resume { Some(resume_from(config, &sha, &request)?) } else { None };
     // A network the scheme cannot build (SIREN's for another activation) fails here, too.
     let fresh = match config.search && resumed.is_none() {
         true => None,
         false => Some(config.init.init_for(&widths, config.act, training.seed, input)?),
     };
-    let gpu = open_gpu(config.device)?;
+    let gpu = open_gpu(config.device, loss)?;
     // Checked before any work; the plan itself needs the final fit's steps (below).
     let device_grid = config.qat_plan(training.steps, gpu.is_ok())?.is_some();
     std::fs::create_dir_all(&config.out)
@@ -528,7 +556,7 @@ fn run_planned(
     let steps = training.steps - reused;
     let qat = config.qat_plan(steps, gpu.is_ok())?;
     let template = mlp.clone();
-    let mut backend = open_backend(config, gpu, mlp, &inputs, &signal.values)?;
+    let mut backend = open_backend(training, gpu, mlp, &inputs, &signal.values)?;
     let mut progress = Progress::default();
     if let Some(c) = &resumed {
         if c.backend != backend.name() {
@@ -615,6 +643,7 @@ fn run_planned(
             "clip_grad": training.clip,
             "batch": training.batch,
             "seed": training.seed,
+            "loss": loss.to_string(),
             "device": backend.name(),
             "precision": config.precision.name(),
             "qat": qat.map(|q| json!({"format": q.format.name(), "from_step": q.from, "steps": steps - q.from})),

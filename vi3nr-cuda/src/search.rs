@@ -12,7 +12,7 @@ use crate::mlp::Mlp;
 use crate::render::psnr;
 use crate::schemes::{InitScheme, Vi3nrOptions};
 use crate::stop::Stop;
-use crate::train::{Adam, Backend, Batch, CpuBackend, Training};
+use crate::train::{Adam, Backend, Batch, CpuBackend, Loss, Training};
 
 /// What a search varies, and the network a candidate starts as.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,10 +106,13 @@ pub struct Trial {
     pub steps: u64,
     /// Which points score the trials.
     pub score: Score,
+    /// The loss the trials minimise (the fit's).
+    pub loss: Loss,
 }
 
 impl Trial {
-    /// The trials of a fit of `act` networks with `training`'s settings, scored by `score`.
+    /// The trials of a fit of `act` networks with `training`'s settings, scored by `score`;
+    /// they minimise `training`'s loss (MSE when it names none).
     pub fn new(act: Act, training: &Training, score: Score) -> Self {
         Trial {
             act,
@@ -118,6 +121,7 @@ impl Trial {
             seed: training.seed,
             steps: training.steps,
             score,
+            loss: training.loss.unwrap_or_default(),
         }
     }
 }
@@ -363,7 +367,7 @@ fn race(
             let mlp = family.at(sigma_p, first_sigma).init(widths, trial.act, trial.seed, input)?;
             let adam = trial.adam;
             CpuBackend::new(mlp, &split.train_x, &split.train_y, adam, trial.seed)
-                .map(|cpu| (offset + k, cpu))
+                .map(|cpu| (offset + k, cpu.with_loss(trial.loss)))
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -2,10 +2,12 @@
 //! backend and the training loop, which knows nothing of the backend it drives.
 
 mod cpu;
+mod loss;
 mod qat;
 mod schedule;
 
 pub use cpu::CpuBackend;
+pub use loss::{DEFAULT_DELTA, Loss};
 pub use qat::{COORDINATE_STEP, QAT_FRACTION, QatPlan, Quantiser, round_to_grid};
 pub use schedule::{LrSchedule, Schedule};
 
@@ -31,12 +33,14 @@ pub struct Training {
     pub schedule: Schedule,
     /// Gradient-norm clipping: the largest L2 norm of the whole gradient (`None`: off).
     pub clip: Option<f32>,
+    /// The loss; `None` for the signal's default ([`Training::loss_for`]).
+    pub loss: Option<Loss>,
 }
 
 impl Training {
     /// Checks every value before any work starts: steps > 0, a finite positive learning rate,
     /// fewer warm-up steps than steps, a finite positive clipping norm, a batch > 0, at least
-    /// one hidden width, all > 0.
+    /// one hidden width, all > 0, a loss with valid parameters.
     pub fn check(&self) -> Result<(), String> {
         if self.steps == 0 {
             return Err("--steps must be > 0".into());
@@ -59,7 +63,16 @@ impl Training {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return Err("--hidden needs at least one width, all > 0".into());
         }
+        if let Some(loss) = self.loss {
+            loss.check()?;
+        }
         Ok(())
+    }
+
+    /// The loss of a fit with these settings: the one asked for, else MSE for images and
+    /// audio and [`Loss::MESH_DEFAULT`] for a mesh's signed distances.
+    pub fn loss_for(&self, mesh: bool) -> Loss {
+        self.loss.unwrap_or(if mesh { Loss::MESH_DEFAULT } else { Loss::Mse })
     }
 
     /// The network's widths for `in_dim` inputs and `out_dim` outputs.
@@ -182,7 +195,7 @@ pub(crate) fn data_dims(
 pub trait Backend {
     /// A short name for logs (`cpu`, `cuda`).
     fn name(&self) -> &'static str;
-    /// One Adam step of MSE on a batch. A device backend may only queue the work.
+    /// One Adam step of the backend's loss (MSE unless it was built with another) on a batch. A device backend may only queue the work.
     fn step(&mut self, batch: Batch) -> Result<(), TrainError>;
     /// The learning rate of the following steps: [`Adam::lr`] × `factor` (rounded to f32).
     fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError>;

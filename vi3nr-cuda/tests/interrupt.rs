@@ -176,6 +176,11 @@ fn resume_refuses_another_input_other_settings_or_no_checkpoint() {
     assert_eq!(lr.status.code(), Some(2));
     let text = String::from_utf8_lossy(&lr.stderr);
     assert!(text.contains("settings differ") && text.contains("lr"), "{text}");
+    let loss =
+        vi3nr(&fit_args("2000", &["--loss", "clamped-l1", "--device", "cpu", "--resume", d]));
+    assert_eq!(loss.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&loss.stderr);
+    assert!(text.contains("settings differ") && text.contains("loss"), "{text}");
     let grey = dir.join("grey.png");
     image::GrayImage::from_fn(16, 16, |x, y| image::Luma([(x * 16 + y) as u8]))
         .save(&grey)

@@ -111,6 +111,7 @@ fn a_search_reports_what_it_cost() {
         seed: 1,
         steps,
         score: Score::Fit,
+        loss: vi3nr_cuda::train::Loss::Mse,
     };
     let options = Vi3nrOptions::default();
     let input = InputStats::uniform(-1.0, 1.0);

@@ -293,6 +293,7 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         seed: o.seed,
         schedule: Schedule { kind, warmup: o.warmup.unwrap_or(Schedule::default_warmup(o.steps)) },
         clip: None,
+        loss: None,
     };
     training.check().map_err(value_error)?;
     let device = match o.device.as_str() {

@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use vi3nr_cuda::compare::{self, CompareRow};
+use vi3nr_cuda::fitting::MeshFit;
 use vi3nr_cuda::seeds::mean_sd;
-use vi3nr_cuda::signal::Signal;
+use vi3nr_cuda::signal::{Mesh, Signal, mesh::detect};
+use vi3nr_cuda::train::Training;
 
-use super::TrainArgs;
+use super::{MeshArgs, TrainArgs};
 
 /// Steps per run without `--steps`.
 const DEFAULT_STEPS: u64 = 300;
@@ -16,10 +18,13 @@ const DEFAULT_STEPS: u64 = 300;
 /// `vi3nr compare` flags.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Image or audio file; the bundled photograph when absent.
+    /// Image, audio or mesh file; the bundled photograph when absent. On a mesh the rows are
+    /// ranked by the Chamfer-L1 of their extracted surfaces (as `vi3nr fit` measures them).
     input: Option<PathBuf>,
     #[command(flatten)]
     train: TrainArgs,
+    #[command(flatten)]
+    mesh: MeshArgs,
     /// Seeds per row (seed, seed + 1, …): the summary gives mean ± standard deviation.
     #[arg(long, default_value_t = 3)]
     seeds: u64,
@@ -32,17 +37,61 @@ pub struct CompareArgs {
     json: bool,
 }
 
-/// Per activation and row label in order of appearance: the PSNR of every seed.
-fn summary(rows: &[CompareRow]) -> Vec<(String, &'static str, Vec<f64>)> {
-    let mut out: Vec<(String, &'static str, Vec<f64>)> = Vec::new();
+/// The rows of one activation and label, in order of appearance.
+struct Group<'a> {
+    act: String,
+    init: &'static str,
+    rows: Vec<&'a CompareRow>,
+}
+
+impl Group<'_> {
+    fn values(&self, f: impl Fn(&CompareRow) -> f64) -> Vec<f64> {
+        self.rows.iter().map(|r| f(r)).collect()
+    }
+
+    /// Mean ± sd of the finite Chamfer-L1 distances and how many surfaces were empty.
+    fn chamfer(&self) -> (f64, f64, usize) {
+        let v = self.values(|r| r.mesh.map_or(f64::NAN, |m| m.chamfer_l1));
+        let (mean, sd) = mean_sd(&v);
+        (mean, sd, v.iter().filter(|c| c.is_infinite()).count())
+    }
+}
+
+/// The rows grouped by activation and label.
+fn summary(rows: &[CompareRow]) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = Vec::new();
     for r in rows {
         let act = r.act.to_string();
-        match out.iter_mut().find(|(a, l, _)| *a == act && *l == r.init) {
-            Some((_, _, v)) => v.push(r.psnr),
-            None => out.push((act, r.init, vec![r.psnr])),
+        match out.iter_mut().find(|g| g.act == act && g.init == r.init) {
+            Some(g) => g.rows.push(r),
+            None => out.push(Group { act, init: r.init, rows: vec![r] }),
         }
     }
     out
+}
+
+/// For a mesh: each group's rank within its activation by mean Chamfer-L1 (1 = best; empty
+/// surfaces rank below every finite one).
+fn ranks(groups: &[Group<'_>]) -> Vec<usize> {
+    let key = |g: &Group<'_>| {
+        let (mean, _, empty) = g.chamfer();
+        (empty, if mean.is_finite() { mean } else { f64::INFINITY })
+    };
+    groups
+        .iter()
+        .map(|g| {
+            let mine = key(g);
+            1 + groups
+                .iter()
+                .filter(|o| {
+                    o.act == g.act && {
+                        let k = key(o);
+                        k.0 < mine.0 || (k.0 == mine.0 && k.1 < mine.1)
+                    }
+                })
+                .count()
+        })
+        .collect()
 }
 
 /// One row of the table.
@@ -51,8 +100,9 @@ fn print_row(r: &CompareRow) {
     if !r.detail.is_empty() {
         note = format!("  {}{note}", r.detail);
     }
+    let mesh = r.mesh.map_or(String::new(), |m| format!(" {:>11.5} {:>7.4}", m.chamfer_l1, m.iou));
     println!(
-        "{:<14} {:<15} {:>4} {:>10.2} {:>10.2} {:>6} {:>9.1}{note}",
+        "{:<14} {:<15} {:>4}{mesh} {:>10.2} {:>10.2} {:>6} {:>9.1}{note}",
         r.act.to_string(),
         r.init,
         r.seed,
@@ -63,13 +113,25 @@ fn print_row(r: &CompareRow) {
     );
 }
 
+/// The signal to compare on and, for a mesh, what measures the rows.
+fn load(args: &CompareArgs, training: &Training) -> Result<(Signal, Option<MeshFit>), String> {
+    let Some(path) = &args.input else {
+        return Ok((Signal::bundled(), None));
+    };
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if ::image::guess_format(&bytes).is_err() && detect(&bytes, path).is_some() {
+        let options = args.mesh.options();
+        options.check()?;
+        let mesh = Mesh::from_bytes(&bytes, path).map_err(|e| e.to_string())?;
+        let (signal, fit) = MeshFit::prepare(mesh, options, training.seed);
+        return Ok((signal, Some(fit)));
+    }
+    Ok((Signal::from_bytes(&bytes, path).map_err(|e| e.to_string())?, None))
+}
+
 /// Runs the comparison, printing each row as it finishes (or JSON at the end).
 pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
     let training = args.train.training(DEFAULT_STEPS)?;
-    let signal = match &args.input {
-        Some(path) => Signal::load(path).map_err(|e| e.to_string())?,
-        None => Signal::bundled(),
-    };
     if !(1..=100).contains(&args.seeds) {
         return Err(format!("--seeds must be in 1..=100, got {}", args.seeds));
     }
@@ -84,10 +146,12 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         .into_iter()
         .filter(|a| args.only.is_empty() || args.only.iter().any(|n| n == a.name()))
         .collect();
+    let (signal, mesh) = load(args, &training)?;
     compare::check(&signal, &training)?;
+    let loss = training.loss_for(mesh.is_some());
     if !args.json {
         println!(
-            "{}: hidden {:?}, {} steps, lr {} ({:?}, warm-up {}), seeds {}..{}",
+            "{}: hidden {:?}, {} steps, lr {} ({:?}, warm-up {}), loss {loss}, seeds {}..{}",
             signal.layout.describe(),
             training.hidden,
             training.steps,
@@ -97,39 +161,79 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
             training.seed,
             training.seed + args.seeds
         );
+        let mesh_columns = match &mesh {
+            Some(_) => format!(" {:>11} {:>7}", "Chamfer-L1", "IoU"),
+            None => String::new(),
+        };
         println!(
-            "{:<14} {:<15} {:>4} {:>10} {:>10} {:>6} {:>9}",
+            "{:<14} {:<15} {:>4}{mesh_columns} {:>10} {:>10} {:>6} {:>9}",
             "activation", "init", "seed", "PSNR dB", "best dB", "steps", "seconds"
         );
     }
     let json = args.json;
-    let rows = compare::run(&signal, &training, args.seeds, &acts, &mut |r| {
+    let rows = compare::run(&signal, mesh.as_ref(), &training, args.seeds, &acts, &mut |r| {
         if !json {
             print_row(r);
         }
     })?;
-    let summary = summary(&rows);
+    let groups = summary(&rows);
+    let ranks = ranks(&groups);
+    let stats = |v: &[f64]| {
+        let (mean, sd) = mean_sd(v);
+        serde_json::json!({"mean": mean, "sd": sd, "values": v})
+    };
     if json {
         let rows: Vec<_> = rows
             .iter()
-            .map(|r| serde_json::json!({"activation": r.act.to_string(), "init": r.init, "seed": r.seed, "psnr": r.psnr, "best_psnr": r.best_psnr, "steps": r.steps, "seconds": r.seconds, "detail": r.detail, "diverged": r.diverged}))
+            .map(|r| serde_json::json!({"activation": r.act.to_string(), "init": r.init, "seed": r.seed, "psnr": r.psnr, "best_psnr": r.best_psnr, "steps": r.steps, "seconds": r.seconds, "detail": r.detail, "diverged": r.diverged, "mesh": r.mesh.map(|m| m.to_json())}))
             .collect();
-        let summary: Vec<_> = summary
+        let summary: Vec<_> = groups
             .iter()
-            .map(|(act, init, v)| {
-                let (mean, sd) = mean_sd(v);
-                serde_json::json!({"activation": act, "init": init, "mean": mean, "sd": sd, "psnr": v})
+            .zip(&ranks)
+            .map(|(g, rank)| {
+                let psnr = g.values(|r| r.psnr);
+                let (mean, sd) = mean_sd(&psnr);
+                let mut entry = serde_json::json!({"activation": g.act, "init": g.init, "mean": mean, "sd": sd, "psnr": psnr});
+                if mesh.is_some() {
+                    let chamfer = g.values(|r| r.mesh.map_or(f64::NAN, |m| m.chamfer_l1));
+                    entry["chamfer_l1"] = stats(&chamfer);
+                    entry["chamfer_l1"]["empty"] = g.chamfer().2.into();
+                    entry["iou"] = stats(&g.values(|r| r.mesh.map_or(f64::NAN, |m| m.iou)));
+                    entry["hausdorff"] = stats(&g.values(|r| r.mesh.map_or(f64::NAN, |m| m.hausdorff)));
+                    entry["rank"] = (*rank).into();
+                }
+                entry
             })
             .collect();
+        let resolution = mesh.as_ref().map(|_| args.mesh.mesh_resolution);
         println!(
             "{}",
-            serde_json::json!({"signal": signal.layout.describe(), "hidden": training.hidden, "steps": training.steps, "lr": training.lr, "lr_schedule": format!("{:?}", training.schedule.kind).to_lowercase(), "warmup": training.schedule.warmup, "seed": training.seed, "seeds": args.seeds, "rows": rows, "summary": summary})
+            serde_json::json!({"signal": signal.layout.describe(), "hidden": training.hidden, "steps": training.steps, "lr": training.lr, "lr_schedule": format!("{:?}", training.schedule.kind).to_lowercase(), "warmup": training.schedule.warmup, "seed": training.seed, "seeds": args.seeds, "loss": loss.to_string(), "ranked_by": if mesh.is_some() { "chamfer_l1" } else { "psnr" }, "mesh_resolution": resolution, "rows": rows, "summary": summary})
         );
+    } else if mesh.is_some() {
+        println!(
+            "\nmean ± sd over {} seeds, ranked by Chamfer-L1 within each activation (mesh units; \
+             surfaces at {}³)",
+            args.seeds, args.mesh.mesh_resolution
+        );
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order
+            .sort_by_key(|&k| (acts.iter().position(|a| a.to_string() == groups[k].act), ranks[k]));
+        for k in order {
+            let g = &groups[k];
+            let (mean, sd, empty) = g.chamfer();
+            let (iou, iou_sd) = mean_sd(&g.values(|r| r.mesh.map_or(f64::NAN, |m| m.iou)));
+            let empty = if empty > 0 { format!("  ({empty} empty)") } else { String::new() };
+            println!(
+                "{:>2}. {:<14} {:<15} Chamfer-L1 {mean:>9.5} ± {sd:.5}  IoU {iou:.4} ± {iou_sd:.4}{empty}",
+                ranks[k], g.act, g.init
+            );
+        }
     } else {
         println!("\nmean ± sd over {} seeds (PSNR dB)", args.seeds);
-        for (act, init, v) in &summary {
-            let (mean, sd) = mean_sd(v);
-            println!("{act:<14} {init:<15} {mean:>7.2} ± {sd:.2}");
+        for g in &groups {
+            let (mean, sd) = mean_sd(&g.values(|r| r.psnr));
+            println!("{:<14} {:<15} {mean:>7.2} ± {sd:.2}", g.act, g.init);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -8,14 +8,14 @@ use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, SigmaP};
 use vi3nr_core::model::NumberFormat;
 use vi3nr_cuda::budget::Budget;
-use vi3nr_cuda::fitting::{self, Device, FitConfig, MeshOptions, QatMode};
+use vi3nr_cuda::fitting::{self, Device, FitConfig, QatMode};
 use vi3nr_cuda::init_report::SigmaChoice;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::search::Score;
 use vi3nr_cuda::stop::Stop;
 use vi3nr_cuda::train::Evaluation;
 
-use super::{TrainArgs, parse_bias, parse_first_sigma};
+use super::{MeshArgs, TrainArgs, parse_bias, parse_first_sigma};
 
 /// Steps without `--steps`.
 const DEFAULT_STEPS: u64 = 500;
@@ -93,13 +93,8 @@ pub struct FitArgs {
     /// with model.safetensors' names, e.g. for `scripts/torch_crosscheck.py`.
     #[arg(long, value_name = "FILE")]
     save_init: Option<PathBuf>,
-    /// For a mesh input: signed-distance samples to train on (on, near and around the surface).
-    #[arg(long, default_value_t = 500_000)]
-    samples: usize,
-    /// For a mesh input: marching-cubes cells per axis of the extracted surface (recon.obj)
-    /// that the Chamfer, Hausdorff and IoU figures measure.
-    #[arg(long, default_value_t = 64)]
-    mesh_resolution: usize,
+    #[command(flatten)]
+    mesh: MeshArgs,
 }
 
 /// Parses a byte count: `6000`, `4K` (4,096), `1M` (1,048,576).
@@ -218,11 +213,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, String> {
         resume: args.resume.is_some(),
         save_init: args.save_init.clone(),
         stop: stop.clone(),
-        mesh: MeshOptions {
-            samples: args.samples,
-            resolution: args.mesh_resolution,
-            ..MeshOptions::default()
-        },
+        mesh: args.mesh.options(),
         qat: args.qat,
         budget: match (args.budget, args.bpp) {
             (Some(bytes), _) => Some(Budget::Bytes(bytes)),

@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use vi3nr_core::init::InputStats;
-use vi3nr_core::model::Model;
+use vi3nr_core::model::{Model, NumberFormat};
 
 use crate::marching_cubes::{extract, sample_grid};
-use crate::mesh_metrics::compare;
+use crate::mesh_metrics::{MeshMetrics, compare};
+use crate::mlp::Mlp;
 use crate::render::render;
 use crate::sdf::{Bvh, Mix, Samples, sample};
-use crate::signal::{Mesh, Normalisation, Signal};
+use crate::signal::{Layout, Mesh, Normalisation, Signal};
 
 /// How a mesh is sampled and measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,11 +110,10 @@ impl MeshFit {
         InputStats { mean, var }
     }
 
-    /// Extracts the surface of `model` (which answers mesh units), writes it to `out` (.obj or
-    /// .ply), and measures it: RMS SDF error on the held-out points, Chamfer-L1,
-    /// Hausdorff and IoU against the mesh, all in mesh units.
-    pub fn report(&self, model: &Model<'_>, out: &Path) -> Result<Value, String> {
-        crate::signal::mesh::output_format(out)?;
+    /// Extracts the surface of `model` (which answers mesh units) and measures it: RMS SDF
+    /// error on the held-out points, Chamfer-L1, Hausdorff and IoU against the mesh, all in
+    /// mesh units. Returns the surface, the metrics and their record for metrics.json.
+    pub fn measure(&self, model: &Model<'_>) -> Result<(Mesh, MeshMetrics, Value), String> {
         let scale = self.norm.scale;
         let predicted = render(model, &self.heldout.points)?;
         let sq: f64 = predicted
@@ -125,11 +125,10 @@ impl MeshFit {
         let start = Instant::now();
         let surface = extract_mesh(model, self.options.resolution, &self.norm)?;
         let extract_seconds = start.elapsed().as_secs_f64();
-        surface.write(out)?;
         let start = Instant::now();
         let box_ = (self.norm.inverse([-1.0; 3]), self.norm.inverse([1.0; 3]));
         let m = compare(&self.mesh, &surface, self.options.metric_points, box_, 0);
-        Ok(json!({
+        let record = json!({
             "triangles": self.mesh.triangles.len(),
             "dropped_degenerate": self.mesh.dropped,
             "normalisation": {"center": self.norm.center, "scale": scale},
@@ -145,7 +144,39 @@ impl MeshFit {
             "iou": m.iou,
             "metric_points": self.options.metric_points,
             "metric_seconds": start.elapsed().as_secs_f64(),
-        }))
+        });
+        Ok((surface, m, record))
+    }
+
+    /// [`MeshFit::measure`] of a trained network (on normalised coordinates and distances)
+    /// exported as `fit` exports it: its output scaled to mesh units, at f32.
+    pub fn measure_mlp(&self, mlp: &Mlp) -> Result<(MeshMetrics, Value), String> {
+        let mut mlp = mlp.clone();
+        mlp.affine = vec![[self.scale(), 0.0]];
+        let bytes = mlp.to_vi3(NumberFormat::F32).map_err(|e| format!("export: {e}"))?;
+        let model = Model::parse(bytes.bytes()).map_err(|e| e.to_string())?;
+        let (_, metrics, record) = self.measure(&model)?;
+        Ok((metrics, record))
+    }
+
+    /// [`MeshFit::measure`], the surface written to `out` (.obj or .ply): metrics.json's
+    /// `mesh` record.
+    pub fn report(&self, model: &Model<'_>, out: &Path) -> Result<Value, String> {
+        crate::signal::mesh::output_format(out)?;
+        let (surface, _, record) = self.measure(model)?;
+        surface.write(out)?;
+        Ok(record)
+    }
+}
+
+/// The statistics of the first layer's inputs that VI3NR's plan is made for: a mesh's SDF
+/// samples crowd its surface, so their own mean and variance ([`MeshFit::input_stats`]);
+/// the grid coordinates of images and audio, uniform on [−1, 1]. `vi3nr fit` and
+/// `vi3nr compare` both plan from here.
+pub fn planned_input(signal: &Signal) -> InputStats {
+    match signal.layout {
+        Layout::Mesh { .. } => MeshFit::input_stats(signal),
+        _ => InputStats::uniform(-1.0, 1.0),
     }
 }
 
@@ -165,4 +196,26 @@ pub fn extract_mesh(
     }
     let values = sample_grid(resolution, &|p| render(model, p))?;
     Ok(extract(&values, resolution).map(|v| norm.inverse(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdf::shapes;
+
+    /// A mesh's samples crowd its surface: the plan's input is theirs, not the cube's; an
+    /// image's grid is planned as uniform on [−1, 1].
+    #[test]
+    fn planned_input_is_the_samples_own_for_a_mesh_only() {
+        let (signal, _, _) = Signal::from_mesh(&shapes::sphere(0.5, 3), 20_000, 1);
+        let planned = planned_input(&signal);
+        assert_eq!(planned, MeshFit::input_stats(&signal));
+        let uniform = InputStats::uniform(-1.0, 1.0);
+        // Normalised, the sphere has radius 0.9: 80 % of the samples lie on or near it
+        // (variance per coordinate 0.81/3 = 0.27), 20 % uniform in the cube (1/3): ≈ 0.28.
+        assert!((planned.var - 0.283).abs() < 0.01, "{planned:?} vs {uniform:?}");
+        assert!(planned.mean.abs() < 0.02, "{planned:?}");
+        let image = Signal::bundled();
+        assert_eq!(planned_input(&image), uniform);
+    }
 }

@@ -5,10 +5,11 @@
 //! per thread (rayon); each chunk runs the forward pass with the activation and its derivative
 //! fused into one sweep over the pre-activations, then the backward pass, into its own gradient
 //! buffer, using matrixmultiply's sgemm for the products. Chunk gradients are summed and one
-//! Adam update follows. Workspaces are allocated once and reused every step.
+//! Adam update follows. Workspaces are allocated once and reused every step. The loss is MSE
+//! unless [`CpuBackend::with_loss`] chooses another ([`Loss`]).
 
 use super::qat::{Quantiser, round_to_grid};
-use super::{Adam, Backend, Batch, TrainError, TrainState};
+use super::{Adam, Backend, Batch, Loss, TrainError, TrainState};
 use crate::gemm::{matmul, matmul_at_b_acc};
 use crate::mlp::{Mlp, Slot};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -36,6 +37,7 @@ struct Workspace {
 pub struct CpuBackend {
     template: Mlp,
     act: FastAct,
+    loss: Loss,
     slots: Vec<Slot>,
     params: Vec<f32>,
     m: Vec<f32>,
@@ -78,6 +80,7 @@ impl CpuBackend {
         let threads = rayon::current_num_threads().max(1);
         Ok(CpuBackend {
             act: FastAct::new(Some(mlp.act)),
+            loss: Loss::Mse,
             template: mlp,
             slots,
             params,
@@ -103,9 +106,16 @@ impl CpuBackend {
 }
 
 impl CpuBackend {
-    /// The MSE of the network on `(coords, values)` and its gradient, flattened layer by layer
-    /// (weights row-major, then biases): the quantity every step descends, exposed for tests
-    /// and for checking other backends against this one.
+    /// The same backend minimising `loss` instead of MSE.
+    pub fn with_loss(mut self, loss: Loss) -> Self {
+        self.loss = loss;
+        self
+    }
+
+    /// The loss (MSE unless [`CpuBackend::with_loss`] chose another) of the network on
+    /// `(coords, values)` and its gradient, flattened layer by layer (weights row-major, then
+    /// biases): the quantity every step descends, exposed for tests and for checking other
+    /// backends against this one.
     pub fn loss_and_gradient(
         &mut self,
         coords: &[f32],
@@ -121,7 +131,9 @@ impl CpuBackend {
         let effective = effective(self.qat.as_ref(), &self.params)?;
         let grid = self.qat.as_ref().map(Quantiser::input_steps);
         let ws = &mut self.workspaces[0];
-        chunk_gradient(&effective, &self.slots, self.act, coords, values, values.len(), ws, grid);
+        let net =
+            Net { params: &effective, slots: &self.slots, act: self.act, loss: self.loss, grid };
+        chunk_gradient(net, coords, values, values.len(), ws);
         Ok(((ws.loss / values.len() as f64) as f32, ws.grad.clone()))
     }
 }
@@ -172,31 +184,33 @@ fn forward(
     }
 }
 
-/// Forward and backward for one chunk; gradient of the MSE over `total` batch values.
-#[allow(clippy::too_many_arguments)]
-fn chunk_gradient(
-    params: &[f32],
-    slots: &[Slot],
+/// What a chunk's forward and backward pass read.
+#[derive(Clone, Copy)]
+struct Net<'a> {
+    params: &'a [f32],
+    slots: &'a [Slot],
     act: FastAct,
-    x: &[f32],
-    y: &[f32],
-    total: usize,
-    ws: &mut Workspace,
-    grid: Option<&[f32]>,
-) {
+    loss: Loss,
+    /// Each layer's input grid under quantisation-aware training.
+    grid: Option<&'a [f32]>,
+}
+
+/// Forward and backward for one chunk; gradient of the mean loss over `total` batch values.
+fn chunk_gradient(net: Net<'_>, x: &[f32], y: &[f32], total: usize, ws: &mut Workspace) {
+    let Net { params, slots, act, loss, grid } = net;
     forward(params, slots, act, x, ws, true, grid);
     let layers = slots.len();
     let rows = x.len() / slots[0].fan_in;
     ws.grad.clear();
     ws.grad.resize(params.len(), 0.0);
-    let scale = 2.0 / total as f32;
+    let (inv, scale) = (1.0 / total as f32, 2.0 / total as f32);
     let out = &ws.a[layers];
     ws.g.clear();
     ws.loss = 0.0;
-    for (o, t) in out.iter().zip(y) {
-        let r = o - t;
-        ws.loss += f64::from(r) * f64::from(r);
-        ws.g.push(scale * r);
+    for (&o, &t) in out.iter().zip(y) {
+        let (l, g) = loss.term(o, t, inv, scale);
+        ws.loss += l;
+        ws.g.push(g);
     }
     for l in (0..layers).rev() {
         let s = slots[l];
@@ -258,20 +272,13 @@ impl Backend for CpuBackend {
         let ranges = split(rows, self.workspaces.len());
         let effective = effective(self.qat.as_ref(), &self.params)?;
         let grid = self.qat.as_ref().map(Quantiser::input_steps);
-        let (params, slots, act) = (&effective[..], &self.slots, self.act);
+        let net =
+            Net { params: &effective, slots: &self.slots, act: self.act, loss: self.loss, grid };
         let (in_dim, out_dim) = (self.in_dim, self.out_dim);
         let total = y.len();
         self.workspaces[..ranges.len()].par_iter_mut().zip(&ranges).for_each(|(ws, &(a, b))| {
-            chunk_gradient(
-                params,
-                slots,
-                act,
-                &x[a * in_dim..b * in_dim],
-                &y[a * out_dim..b * out_dim],
-                total,
-                ws,
-                grid,
-            );
+            let (x, y) = (&x[a * in_dim..b * in_dim], &y[a * out_dim..b * out_dim]);
+            chunk_gradient(net, x, y, total, ws);
         });
         let (first, others) = self.workspaces.split_at_mut(1);
         let grad = &mut first[0].grad;
