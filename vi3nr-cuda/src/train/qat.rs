@@ -129,11 +129,15 @@ mod tests {
             let bytes = mlp.to_vi3(format).unwrap();
             let back = Mlp::from_model(&Model::parse(bytes.bytes()).unwrap()).unwrap();
             assert_eq!(eff, back.flat_parameters(), "{format:?}");
-            // Quantisation moved the weights, by at most half a step of the coarsest grid.
+            // Quantisation moved some weights.
             let moved = eff.iter().zip(mlp.flat_parameters()).filter(|(a, b)| **a != *b).count();
             assert!(moved > 0, "{format:?}: nothing was quantised");
-            // A second pass is the identity: the grid's points are fixed points.
-            assert_eq!(q.effective(&eff).unwrap(), eff, "{format:?}");
+            // A second pass moves nothing by more than a rounding of the scale: the grid's
+            // points are (up to f32 rounding of the rescaled maximum) fixed points.
+            let again = q.effective(&eff).unwrap();
+            let largest = eff.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let moved = again.iter().zip(&eff).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(moved <= 1e-5 * largest, "{format:?}: a second pass moved {moved}");
         }
     }
 
@@ -142,7 +146,8 @@ mod tests {
         let mlp = network();
         assert!(Quantiser::new(&mlp, NumberFormat::F32).is_err());
         assert!(QatPlan::for_fit(NumberFormat::F16, 100).is_none());
-        assert_eq!(QatPlan::for_fit(NumberFormat::I8, 100).unwrap().from, 80);
+        let from = 100 - (100.0 * QAT_FRACTION).ceil() as u64;
+        assert_eq!(QatPlan::for_fit(NumberFormat::I8, 100).unwrap().from, from);
         assert_eq!(QatPlan::for_fit(NumberFormat::Q15, 1).unwrap().from, 0);
     }
 
