@@ -1,5 +1,5 @@
 //! The image codecs `vi3nr rd` measures a model file against, through their real encoders:
-//! baseline JPEG from the `image` crate (4:2:0, its default) and lossy WebP from libwebp (the
+//! baseline JPEG from the `image` crate (its encoder's defaults) and lossy WebP from libwebp (the
 //! `webp` crate: libwebp's default method 4), each at the largest quality whose file fits a
 //! byte budget, decoded again and measured as 8-bit RGB.
 
