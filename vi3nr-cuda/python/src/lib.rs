@@ -15,8 +15,9 @@ use serde_json::json;
 use vi3nr_core::Act;
 use vi3nr_core::init::{BiasScheme, FirstSigma, InputStats, SigmaP, Solution, SolveOptions};
 use vi3nr_core::model::{Model, NumberFormat, Weights};
+use vi3nr_cuda::budget::Budget;
 use vi3nr_cuda::export::AlignedBytes;
-use vi3nr_cuda::fitting::{self, Device, FitConfig};
+use vi3nr_cuda::fitting::{self, Device, FitConfig, QatMode};
 use vi3nr_cuda::init_report::{self, SigmaChoice};
 use vi3nr_cuda::mlp::Mlp;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
@@ -243,6 +244,9 @@ struct Options {
     device: String,
     precision: String,
     fourier: Option<(usize, f32)>,
+    qat: String,
+    budget: Option<usize>,
+    bpp: Option<f64>,
 }
 
 fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConfig> {
@@ -318,8 +322,20 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         save_init: None,
         stop: Stop::new(),
         mesh: Default::default(),
-        qat: Default::default(),
-        budget: None,
+        qat: match o.qat.as_str() {
+            "auto" => QatMode::Auto,
+            "on" => QatMode::On,
+            "off" => QatMode::Off,
+            v => return Err(value_error(format!("qat: expected auto, on or off, got {v:?}"))),
+        },
+        budget: match (o.budget, o.bpp) {
+            (Some(_), Some(_)) => return Err(value_error("give budget or bpp, not both")),
+            (Some(0), _) => return Err(value_error("budget: expected bytes > 0")),
+            (Some(b), None) => Some(Budget::Bytes(b)),
+            (None, Some(b)) if b.is_finite() && b > 0.0 && b <= 64.0 => Some(Budget::Bpp(b)),
+            (None, Some(b)) => return Err(value_error(format!("bpp: expected (0, 64], got {b}"))),
+            (None, None) => None,
+        },
     })
 }
 

@@ -86,3 +86,16 @@ def test_fit_errors(tmp_path):
         vi3nr.fit(np.zeros((4, 4, 3)), stepz=3)
     with pytest.raises(OSError):
         vi3nr.fit(tmp_path / "missing.png", steps=1)
+
+
+def test_fit_to_a_byte_budget(tmp_path):
+    img = write_png(tmp_path / "a.png")
+    r = vi3nr.fit(img, budget=1500, sigma_p="auto", steps=30, device="cpu")
+    assert len(r.model_bytes) <= 1500
+    assert r.metrics["budget"]["budget_bytes"] == 1500
+    assert r.metrics["config"]["precision"] in ("i8", "q15")
+    assert r.metrics["config"]["qat"]["format"] == r.metrics["config"]["precision"]
+    with pytest.raises(RuntimeError, match="too small"):
+        vi3nr.fit(img, budget=100, steps=30, device="cpu")
+    with pytest.raises(ValueError, match="qat"):
+        vi3nr.fit(img, qat="sometimes", steps=1, device="cpu")

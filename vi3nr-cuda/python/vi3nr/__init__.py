@@ -245,6 +245,9 @@ _DEFAULTS: Dict[str, Any] = dict(
     device="auto",
     precision="f32",
     fourier=None,
+    qat="auto",
+    budget=None,
+    bpp=None,
 )
 
 
@@ -262,6 +265,9 @@ def _options(options: Dict[str, Any]) -> Dict[str, Any]:
     o["steps"] = int(o["steps"])
     o["lr"] = float(o["lr"])
     o["seed"] = int(o["seed"])
+    o["qat"] = str(o["qat"])
+    o["budget"] = None if o["budget"] is None else int(o["budget"])
+    o["bpp"] = None if o["bpp"] is None else float(o["bpp"])
     return o
 
 
@@ -274,7 +280,8 @@ def fit(signal: Union[str, os.PathLike, np.ndarray], out: Union[str, os.PathLike
     ``vi3nr fit``, with its defaults: activation, init, sigma_p (None: ``"search"`` for
     VI3NR, ``"auto"`` is the textbook plan), first_sigma, bias, hidden, steps, lr, lr_schedule
     (``"constant"``, ``"cosine"``, ``"step"``), warmup (None: 5 % of the steps), batch, seed, device, precision,
-    fourier ``(m, scale)``.
+    fourier ``(m, scale)``, qat (``"auto"``, ``"on"``, ``"off"``), budget (bytes of the whole
+    ``.vi3`` file: the network and format are chosen to fit) or bpp (the same in bits per pixel).
     """
     o = _options(options)
     path, array = None, None
