@@ -85,9 +85,10 @@ pub(crate) fn input_shift(format: NumberFormat, fan_in: usize, bits: u32) -> u32
 }
 
 /// The step, in real units, of the grid a fixed-point layer's inputs lie on when its products
-/// are taken: `2^(p − in_frac)` with `in_frac` from [`layer_q`] and `p` = [`input_shift`] for
-/// the inputs' bound [`in_bits`]. `prev` is the previous layer's activation (`None` for the
-/// first layer), `fourier` whether the first layer sees Fourier features. Quantisation-aware
+/// are taken: `2^(p − in_frac)`, with `in_frac` the inputs' fractional bits (14 for
+/// coordinates and bounded activations, 12 after relu) and `p` the layer's input shift
+/// (FORMAT.md, "Fixed-point conventions"). `prev` is the previous layer's activation (`None`
+/// for the first layer), `fourier` whether the first layer sees Fourier features. Quantisation-aware
 /// training rounds each layer's inputs to this grid so that it trains the function the
 /// evaluator computes.
 ///
