@@ -8,11 +8,12 @@ whose file fits is trained with weights quantised per output row to i8 (|q| ≤ 
 otherwise the i8 layout: f32 row scales, i32 biases). The file sizes follow FORMAT.md exactly
 (header, layer table, output map, padding, blocks, CRC). Both formats get the same procedure:
 Adam at 1e-3, 5 % linear warm-up then cosine, full batches, quantisation-aware training with
-straight-through gradients over the last half of the steps, and the PSNR of the quantised
-network on the 8-bit image.
+straight-through gradients over the last half of the steps, random batches of `--batch` pixels
+(the whole image with 0), and the PSNR of the quantised network on the whole 8-bit image.
 
     pip install torch pillow scikit-image
-    python3 scripts/int4_vs_i8.py [--image chelsea] [--bpp 0.1,0.3] [--steps 2000] [--seeds 3]
+    python3 scripts/int4_vs_i8.py [--image chelsea] [--bpp 0.1,0.3] [--depths 2,3] [--steps 2000]
+                                  [--batch 16384] [--seeds 3]
 """
 import argparse
 import math
@@ -74,7 +75,7 @@ class Siren(torch.nn.Module):
         return x
 
 
-def fit(image, widths, bits, steps, seed):
+def fit(image, widths, bits, steps, seed, batch):
     torch.manual_seed(seed)
     h, w, c = image.shape
     ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
@@ -91,7 +92,8 @@ def fit(image, widths, bits, steps, seed):
         if step == steps // 2:
             net.qmax = 127 if bits == 8 else 2 ** (bits - 1) - 1
         opt.zero_grad()
-        loss = torch.mean((net(coords) - target) ** 2)
+        idx = torch.randint(0, coords.shape[0], (batch,)) if batch else slice(None)
+        loss = torch.mean((net(coords[idx]) - target[idx]) ** 2)
         loss.backward()
         opt.step()
         sched.step()
@@ -107,6 +109,7 @@ def main():
     p.add_argument("--bpp", default="0.1,0.3")
     p.add_argument("--depths", default="2,3")
     p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=16384)
     p.add_argument("--seeds", type=int, default=3)
     a = p.parse_args()
     import skimage.data
@@ -114,7 +117,7 @@ def main():
     image = getattr(skimage.data, a.image)()
     h, w = image.shape[:2]
     torch.set_num_threads(2)
-    print(f"{a.image} {w}x{h}, {a.steps} steps, seeds 0..{a.seeds - 1}, torch {torch.__version__}")
+    print(f"{a.image} {w}x{h}, {a.steps} steps of {a.batch or 'all'} pixels, seeds 0..{a.seeds - 1}, torch {torch.__version__}")
     print("| bpp | budget B | depth | format | widths | bytes | PSNR dB (mean ± sd) | per seed | s/fit |")
     print("|---:|---:|---:|---|---|---:|---:|---|---:|")
     for bpp in map(float, a.bpp.split(",")):
@@ -124,7 +127,7 @@ def main():
                 width = widest(budget, depth, bits)
                 widths = [2] + [width] * depth + [3]
                 start = time.time()
-                ps = [fit(image, widths, bits, a.steps, s) for s in range(a.seeds)]
+                ps = [fit(image, widths, bits, a.steps, s, a.batch) for s in range(a.seeds)]
                 secs = (time.time() - start) / a.seeds
                 sd = float(np.std(ps, ddof=1)) if len(ps) > 1 else 0.0
                 print(
