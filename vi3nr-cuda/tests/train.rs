@@ -3,6 +3,7 @@
 
 use vi3nr_core::Act;
 use vi3nr_core::init::SigmaP;
+use vi3nr_cuda::mlp::Mlp;
 use vi3nr_cuda::schemes::InitScheme;
 use vi3nr_cuda::train::{Adam, Backend, Batch, CpuBackend, FitOptions, Loss, Schedule, fit};
 
@@ -16,6 +17,16 @@ fn data(n: usize) -> (Vec<f32>, Vec<f32>) {
     let values: Vec<f32> =
         coords.chunks(2).map(|c| (3.0 * c[0]).sin() * 0.5 + 0.3 * c[1]).collect();
     (coords, values)
+}
+
+/// `mlp` with flat parameter `k` ([`Mlp::flat_parameters`]'s order: each layer's weights, then
+/// its biases — the gradient's layout) moved by `h`.
+fn nudged(mlp: &Mlp, k: usize, h: f32) -> Mlp {
+    let mut params = mlp.flat_parameters();
+    params[k] += h;
+    let mut out = mlp.clone();
+    out.set_flat_parameters(&params);
+    out
 }
 
 /// DeepSDF's clamped L1 through the whole network: the loss against its definition on the
@@ -37,7 +48,7 @@ fn clamped_l1_gradient_matches_finite_differences() {
             new(Loss::ClampedL1 { delta }).loss_and_gradient(&coords, &values).unwrap();
         let (_, mse_grad) = new(Loss::Mse).loss_and_gradient(&coords, &values).unwrap();
         let d = f64::from(delta);
-        let clamped = |m: &vi3nr_cuda::mlp::Mlp| -> f64 {
+        let clamped = |m: &Mlp| -> f64 {
             coords
                 .chunks(2)
                 .zip(&values)
@@ -50,38 +61,21 @@ fn clamped_l1_gradient_matches_finite_differences() {
         };
         let exact = clamped(&mlp);
         assert!((f64::from(loss) - exact).abs() < 1e-5, "{act}: loss {loss} vs {exact}");
-        let (mut k, mut checked) = (0, 0);
-        for layer in 0..mlp.weights.len() {
-            for (which, len) in [(0, mlp.weights[layer].len()), (1, mlp.biases[layer].len())] {
-                for i in 0..len {
-                    let h = 1e-3f32;
-                    let mut plus = mlp.clone();
-                    let mut minus = mlp.clone();
-                    let (p, m) = if which == 0 {
-                        (&mut plus.weights[layer][i], &mut minus.weights[layer][i])
-                    } else {
-                        (&mut plus.biases[layer][i], &mut minus.biases[layer][i])
-                    };
-                    *p += h;
-                    *m -= h;
-                    let h = f64::from(h);
-                    let (right, left) =
-                        ((clamped(&plus) - exact) / h, (exact - clamped(&minus)) / h);
-                    let g = f64::from(grad[k]);
-                    k += 1;
-                    if (right - left).abs() > 1e-3 * (1.0 + right.abs()) {
-                        continue;
-                    }
-                    let fd = 0.5 * (right + left);
-                    assert!(
-                        (g - fd).abs() < 2e-3 * (1.0 + fd.abs()),
-                        "{act} layer {layer} {which} {i}: {g} vs {fd}"
-                    );
-                    checked += 1;
-                }
+        let mut checked = 0;
+        let h = 1e-3f32;
+        for (k, &g) in grad.iter().enumerate() {
+            let (plus, minus) = (nudged(&mlp, k, h), nudged(&mlp, k, -h));
+            let hh = f64::from(h);
+            let (right, left) = ((clamped(&plus) - exact) / hh, (exact - clamped(&minus)) / hh);
+            if (right - left).abs() > 1e-3 * (1.0 + right.abs()) {
+                continue;
             }
+            let (g, fd) = (f64::from(g), 0.5 * (right + left));
+            assert!((g - fd).abs() < 2e-3 * (1.0 + fd.abs()), "{act} parameter {k}: {g} vs {fd}");
+            checked += 1;
         }
-        assert_eq!(k, grad.len());
+        let k = grad.len();
+        assert_eq!(k, mlp.flat_parameters().len());
         assert!(checked * 10 >= 7 * k, "{act}: only {checked} of {k} parameters checked");
         let same = grad.iter().zip(&mse_grad).filter(|(a, b)| a == b).count();
         assert!(same * 10 < grad.len(), "{act}: {same} of {} entries equal MSE's", grad.len());
@@ -102,7 +96,7 @@ fn gradient_matches_finite_differences() {
         let mut cpu =
             CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
         let (loss, grad) = cpu.loss_and_gradient(&coords, &values).unwrap();
-        let mse = |m: &vi3nr_cuda::mlp::Mlp| -> f64 {
+        let mse = |m: &Mlp| -> f64 {
             coords
                 .chunks(2)
                 .zip(&values)
@@ -114,31 +108,14 @@ fn gradient_matches_finite_differences() {
                 / values.len() as f64
         };
         assert!((f64::from(loss) - mse(&mlp)).abs() < 1e-5 * mse(&mlp).max(1e-3), "{act}: loss");
-        let mut k = 0;
-        for layer in 0..mlp.weights.len() {
-            for (which, len) in [(0, mlp.weights[layer].len()), (1, mlp.biases[layer].len())] {
-                for i in 0..len {
-                    let h = 1e-3f32;
-                    let mut plus = mlp.clone();
-                    let mut minus = mlp.clone();
-                    let (p, m) = if which == 0 {
-                        (&mut plus.weights[layer][i], &mut minus.weights[layer][i])
-                    } else {
-                        (&mut plus.biases[layer][i], &mut minus.biases[layer][i])
-                    };
-                    *p += h;
-                    *m -= h;
-                    let fd = (mse(&plus) - mse(&minus)) / (2.0 * f64::from(h));
-                    let g = f64::from(grad[k]);
-                    assert!(
-                        (g - fd).abs() < 2e-3 * (1.0 + fd.abs()),
-                        "{act} layer {layer} {which} {i}: {g} vs {fd}"
-                    );
-                    k += 1;
-                }
-            }
+        let h = 1e-3f32;
+        for (k, &g) in grad.iter().enumerate() {
+            let (plus, minus) = (nudged(&mlp, k, h), nudged(&mlp, k, -h));
+            let fd = (mse(&plus) - mse(&minus)) / (2.0 * f64::from(h));
+            let g = f64::from(g);
+            assert!((g - fd).abs() < 2e-3 * (1.0 + fd.abs()), "{act} parameter {k}: {g} vs {fd}");
         }
-        assert_eq!(k, grad.len());
+        assert_eq!(grad.len(), mlp.flat_parameters().len());
     }
 }
 
