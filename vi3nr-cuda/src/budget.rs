@@ -32,6 +32,26 @@ pub enum Budget {
 }
 
 impl Budget {
+    /// The largest byte budget accepted (1 GiB).
+    pub const MAX_BYTES: usize = 1 << 30;
+    /// The largest budget in bits per pixel accepted.
+    pub const MAX_BPP: f64 = 64.0;
+
+    /// `self` when in range — 1 to [`Budget::MAX_BYTES`] bytes, or a finite bpp in
+    /// (0, [`Budget::MAX_BPP`]] — else what is wrong.
+    pub fn check(self) -> Result<Self, String> {
+        match self {
+            Budget::Bytes(n) if (1..=Self::MAX_BYTES).contains(&n) => Ok(self),
+            Budget::Bpp(b) if b.is_finite() && b > 0.0 && b <= Self::MAX_BPP => Ok(self),
+            Budget::Bytes(n) => {
+                Err(format!("budget: expected 1 to {} bytes, got {n}", Self::MAX_BYTES))
+            }
+            Budget::Bpp(b) => {
+                Err(format!("bpp: expected bits per pixel in (0, {}], got {b}", Self::MAX_BPP))
+            }
+        }
+    }
+
     /// The budget in bytes for a signal of `points` samples (`image`: whether it is an image,
     /// which `--bpp` needs).
     pub fn bytes(self, points: usize, image: bool) -> Result<usize, String> {
@@ -91,12 +111,7 @@ pub fn candidates(
     out_dim: usize,
     act: Act,
 ) -> Result<Vec<Architecture>, String> {
-    let widths = |depth: usize, width: usize| {
-        let mut w = vec![in_dim];
-        w.extend(std::iter::repeat_n(width, depth));
-        w.push(out_dim);
-        w
-    };
+    let widths = |depth: usize, width: usize| net_widths(in_dim, &vec![width; depth], out_dim);
     let mut found = Vec::new();
     for format in FORMATS {
         for depth in DEPTHS {
@@ -191,7 +206,7 @@ pub fn choose(
     let loss = training.loss_for(matches!(signal.layout, Layout::Mesh { .. }));
     let mut trials = Vec::new();
     for arch in archs {
-        let widths = training_widths(in_dim, &arch.hidden, out_dim);
+        let widths = net_widths(in_dim, &arch.hidden, out_dim);
         let mlp = options.init(&widths, act, training.seed, input).map_err(|e| e.to_string())?;
         let mut cpu =
             CpuBackend::new(mlp, coords, values, Adam::for_training(training), training.seed)
@@ -215,7 +230,8 @@ pub fn choose(
     Ok(Choice { budget, trials, best, steps, seconds: start.elapsed().as_secs_f64() })
 }
 
-fn training_widths(in_dim: usize, hidden: &[usize], out_dim: usize) -> Vec<usize> {
+/// `[in_dim, hidden…, out_dim]`.
+fn net_widths(in_dim: usize, hidden: &[usize], out_dim: usize) -> Vec<usize> {
     let mut w = vec![in_dim];
     w.extend(hidden);
     w.push(out_dim);
@@ -234,9 +250,7 @@ mod tests {
             let found = candidates(budget, 2, 3, SINE).unwrap();
             assert!(!found.is_empty(), "{budget}");
             for a in &found {
-                let mut widths = vec![2];
-                widths.extend(&a.hidden);
-                widths.push(3);
+                let widths = net_widths(2, &a.hidden, 3);
                 assert_eq!(file_bytes(&widths, SINE, a.format).unwrap(), a.bytes);
                 assert!(a.bytes <= budget, "{a:?} over {budget}");
                 // One more unit per layer no longer fits.

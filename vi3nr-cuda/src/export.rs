@@ -1,5 +1,5 @@
 //! Writing what a fit produces: `.vi3` bytes ([`Mlp::to_vi3`], in [`AlignedBytes`]), PyTorch
-//! safetensors, and files replaced atomically ([`atomic_write`]).
+//! safetensors, and files replaced atomically ([`atomic_write`], [`write_file`]).
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -105,6 +105,11 @@ pub fn safetensors_bytes(mlp: &Mlp) -> Result<Vec<u8>, String> {
         metadata.insert("fourier_frequencies".into(), freqs.join(","));
     }
     safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
+}
+
+/// [`atomic_write`] with the path in the error message: `cannot write PATH: why`.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    atomic_write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,

@@ -142,13 +142,13 @@ impl FitConfig {
         })
     }
 
-    /// The quantisation-aware part of a fit of `steps` steps, on the GPU or not; `Err` for
-    /// `--qat on` where it cannot run.
-    fn qat_plan(&self, steps: u64, gpu: bool) -> Result<Option<QatPlan>, String> {
-        let plan = QatPlan::for_fit(self.precision, steps);
+    /// The format quantisation-aware training emulates (`None`: no QAT), on the GPU or not;
+    /// `Err` for `--qat on` where it cannot run.
+    fn qat_format(&self, gpu: bool) -> Result<Option<NumberFormat>, String> {
+        let fixed = QatPlan::applies_to(self.precision).then_some(self.precision);
         match self.qat {
             QatMode::Off => Ok(None),
-            QatMode::On if plan.is_none() => Err(format!(
+            QatMode::On if fixed.is_none() => Err(format!(
                 "--qat on: the {} export needs no quantisation-aware training (it applies to q15 and i8)",
                 self.precision.name()
             )),
@@ -156,13 +156,13 @@ impl FitConfig {
                 "--qat on: quantisation-aware training runs on the CPU backend only (--device cpu)"
                     .into(),
             ),
-            QatMode::Auto if gpu && plan.is_some() => {
+            QatMode::Auto if gpu && fixed.is_some() => {
                 eprintln!(
                     "note: quantisation-aware training runs on the CPU backend only; training on the GPU without it (--device cpu for it)"
                 );
                 Ok(None)
             }
-            _ => Ok(plan),
+            _ => Ok(fixed),
         }
     }
 
@@ -442,7 +442,7 @@ fn run_from(
         budget: None,
         ..config.clone()
     };
-    let mut summary =
+    let summary =
         run_planned(&planned, signal, start, on_eval, mesh, (first, input), Some(choice.record()))?;
     let written = summary.metrics["model_bytes"].as_u64().unwrap_or(u64::MAX);
     if written > bytes as u64 {
@@ -450,7 +450,6 @@ fn run_from(
             "internal error: the model file has {written} bytes, over the budget of {bytes}"
         ));
     }
-    summary.metrics["budget"] = choice.record();
     Ok(summary)
 }
 
@@ -483,7 +482,7 @@ fn run_planned(
     };
     let gpu = open_gpu(config.device, loss)?;
     // Checked before any work; the plan itself needs the final fit's steps (below).
-    let device_grid = config.qat_plan(training.steps, gpu.is_ok())?.is_some();
+    let qat_format = config.qat_format(gpu.is_ok())?;
     std::fs::create_dir_all(&config.out)
         .map_err(|e| format!("cannot create the output directory {}: {e}", config.out.display()))?;
     if let Err(Some(why)) = &gpu {
@@ -495,7 +494,7 @@ fn run_planned(
         frequencies = fourier_frequencies(m, signal.in_dim(), scale, training.seed);
     }
     let mut inputs = fourier_encode(&frequencies, signal.in_dim(), &signal.coords);
-    if device_grid && frequencies.is_empty() {
+    if qat_format.is_some() && frequencies.is_empty() {
         // The fixed-point evaluator reads coordinates in Q1.14: with quantisation-aware
         // training the whole fit (search included) sees them there, so the network is fitted
         // at the positions the device will evaluate (a second of 22 kHz audio has samples
@@ -554,7 +553,7 @@ fn run_planned(
         _ => 0,
     };
     let steps = training.steps - reused;
-    let qat = config.qat_plan(steps, gpu.is_ok())?;
+    let qat = qat_format.and_then(|format| QatPlan::for_fit(format, steps));
     let template = mlp.clone();
     let mut backend = open_backend(training, gpu, mlp, &inputs, &signal.values)?;
     let mut progress = Progress::default();

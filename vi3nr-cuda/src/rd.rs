@@ -3,7 +3,7 @@
 //! JPEG and WebP at the largest quality that fits each budget; PSNR on 8-bit RGB, the usual
 //! definition, for all of them. Writes `rd.json` and `rd.png`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use image::RgbImage;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::budget::Budget;
 use crate::codecs::{Codec, psnr_u8};
-use crate::export::atomic_write;
+use crate::export::write_file as write;
 use crate::fitting::{self, FitConfig};
 
 /// One point of the curve.
@@ -128,12 +128,8 @@ pub fn run(
     Ok(result)
 }
 
-fn read_rgb(path: &PathBuf) -> Result<RgbImage, String> {
+fn read_rgb(path: &Path) -> Result<RgbImage, String> {
     Ok(image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_rgb8())
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    atomic_write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// PSNR against bpp, one line per codec (and number format), as PNG bytes.

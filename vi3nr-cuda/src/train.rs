@@ -378,15 +378,14 @@ pub fn fit_from(
     let mut done = run.evaluations.last().map_or(0, |e| e.step);
     let mut diverged = None;
     let mut stopped = None;
-    let qat_on = |step: u64| options.qat.filter(|q| step > q.from).map(|q| q.format);
-    if let Some(format) = qat_on(run.step + 1).filter(|_| run.step > 0) {
+    if let Some(q) = options.qat.filter(|q| run.step > q.from) {
         // Resumed inside the quantisation-aware part.
-        backend.set_qat(Some(format))?;
+        backend.set_qat(Some(q.format))?;
     }
     for step in run.step + 1..=options.steps {
         let start = Instant::now();
-        if options.qat.is_some_and(|q| q.from + 1 == step) {
-            backend.set_qat(qat_on(step))?;
+        if let Some(q) = options.qat.filter(|q| q.from + 1 == step) {
+            backend.set_qat(Some(q.format))?;
         }
         backend.set_lr_factor(options.schedule.factor(step, options.steps))?;
         backend.step(options.batch)?;

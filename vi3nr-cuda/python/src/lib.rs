@@ -330,10 +330,8 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         },
         budget: match (o.budget, o.bpp) {
             (Some(_), Some(_)) => return Err(value_error("give budget or bpp, not both")),
-            (Some(0), _) => return Err(value_error("budget: expected bytes > 0")),
-            (Some(b), None) => Some(Budget::Bytes(b)),
-            (None, Some(b)) if b.is_finite() && b > 0.0 && b <= 64.0 => Some(Budget::Bpp(b)),
-            (None, Some(b)) => return Err(value_error(format!("bpp: expected (0, 64], got {b}"))),
+            (Some(b), None) => Some(Budget::Bytes(b).check().map_err(value_error)?),
+            (None, Some(b)) => Some(Budget::Bpp(b).check().map_err(value_error)?),
             (None, None) => None,
         },
     })

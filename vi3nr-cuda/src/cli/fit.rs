@@ -61,7 +61,7 @@ pub struct FitArgs {
     /// Number format of the exported model: f32, f16, q15 or i8.
     #[arg(long, default_value = "f32")]
     precision: NumberFormat,
-    /// Quantisation-aware training: the last 20 % of the steps run the forward pass through
+    /// Quantisation-aware training: the last half of the steps run the forward pass through
     /// the export's quantiser (q15, i8) with straight-through gradients. auto: on for q15 and
     /// i8 on the CPU backend.
     #[arg(long, value_enum, default_value = "auto")]
@@ -107,13 +107,13 @@ pub(crate) fn parse_bytes(spec: &str) -> Result<usize, String> {
         _ => (s, 1),
     };
     let n: usize = digits.trim().parse().map_err(|_| bad())?;
-    n.checked_mul(unit).filter(|&n| n > 0 && n <= 1 << 30).ok_or_else(bad)
+    n.checked_mul(unit).filter(|&n| Budget::Bytes(n).check().is_ok()).ok_or_else(bad)
 }
 
-/// Parses bits per pixel: finite, > 0, at most 64.
+/// Parses bits per pixel: finite, > 0, at most [`Budget::MAX_BPP`].
 pub(crate) fn parse_bpp(spec: &str) -> Result<f64, String> {
     match spec.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 64.0 => Ok(v),
+        Ok(v) if Budget::Bpp(v).check().is_ok() => Ok(v),
         _ => Err(format!("expected bits per pixel in (0, 64], got {spec:?}")),
     }
 }

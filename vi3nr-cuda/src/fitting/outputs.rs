@@ -8,15 +8,11 @@ use serde_json::{Value, json};
 use vi3nr_core::model::{Model, NumberFormat};
 
 use crate::curves::{Curves, write_curves_png};
-use crate::export::{AlignedBytes, atomic_write, safetensors_bytes};
+pub(super) use crate::export::write_file as write;
+use crate::export::{AlignedBytes, safetensors_bytes};
 use crate::render::{psnr, render};
 use crate::signal::{self, Layout, Signal};
 use crate::train::FitOutcome;
-
-/// Writes `bytes` to `path` atomically, with the path in the error.
-pub(super) fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    atomic_write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
 
 /// The model exported in every format with its PSNR on the signal, rendered by the
 /// vi3nr-core evaluator.

@@ -14,7 +14,7 @@ use std::io::{BufReader, Cursor, Write};
 use std::path::Path;
 
 use super::{ErrorKind, SignalError};
-use crate::export::atomic_write;
+use crate::export::write_file;
 
 /// The longest half-extent of a normalised mesh: its surface lies in [−MARGIN, MARGIN]³.
 pub const MARGIN: f64 = 0.9;
@@ -282,7 +282,7 @@ impl Mesh {
             MeshFormat::Ply => self.to_ply(),
             _ => self.to_obj(),
         };
-        atomic_write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write_file(path, &bytes)
     }
 }
 

@@ -128,8 +128,7 @@ impl CpuBackend {
         {
             return Err(TrainError("gradient: coordinates and values disagree".into()));
         }
-        let effective = effective(self.qat.as_ref(), &self.params)?;
-        let grid = self.qat.as_ref().map(Quantiser::input_steps);
+        let (effective, grid) = effective(self.qat.as_ref(), &self.params)?;
         let ws = &mut self.workspaces[0];
         let net =
             Net { params: &effective, slots: &self.slots, act: self.act, loss: self.loss, grid };
@@ -228,12 +227,15 @@ fn chunk_gradient(net: Net<'_>, x: &[f32], y: &[f32], total: usize, ws: &mut Wor
     }
 }
 
-/// The parameters the forward pass uses: `params`, or with quantisation-aware training their
-/// round trip through the export.
-fn effective<'a>(qat: Option<&Quantiser>, params: &'a [f32]) -> Result<Cow<'a, [f32]>, TrainError> {
+/// The parameters and input grids a forward pass runs with.
+type Forward<'a> = (Cow<'a, [f32]>, Option<&'a [f32]>);
+
+/// What the forward pass uses: `params` and no input grids, or with quantisation-aware
+/// training the parameters' round trip through the export and each layer's input grid.
+fn effective<'a>(qat: Option<&'a Quantiser>, params: &'a [f32]) -> Result<Forward<'a>, TrainError> {
     Ok(match qat {
-        Some(q) => Cow::Owned(q.effective(params)?),
-        None => Cow::Borrowed(params),
+        Some(q) => (Cow::Owned(q.effective(params)?), Some(q.input_steps())),
+        None => (Cow::Borrowed(params), None),
     })
 }
 
@@ -270,8 +272,7 @@ impl Backend for CpuBackend {
         };
         let rows = x.len() / self.in_dim;
         let ranges = split(rows, self.workspaces.len());
-        let effective = effective(self.qat.as_ref(), &self.params)?;
-        let grid = self.qat.as_ref().map(Quantiser::input_steps);
+        let (effective, grid) = effective(self.qat.as_ref(), &self.params)?;
         let net =
             Net { params: &effective, slots: &self.slots, act: self.act, loss: self.loss, grid };
         let (in_dim, out_dim) = (self.in_dim, self.out_dim);
@@ -333,8 +334,7 @@ impl Backend for CpuBackend {
             return Err(TrainError("predict: coordinates and outputs disagree".into()));
         }
         let ranges = split(rows, self.workspaces.len());
-        let effective = effective(self.qat.as_ref(), &self.params)?;
-        let grid = self.qat.as_ref().map(Quantiser::input_steps);
+        let (effective, grid) = effective(self.qat.as_ref(), &self.params)?;
         let (params, slots, act) = (&effective[..], &self.slots, self.act);
         let (in_dim, out_dim, layers) = (self.in_dim, self.out_dim, self.slots.len());
         let mut outs: Vec<&mut [f32]> = Vec::new();

@@ -35,12 +35,17 @@ pub const COORDINATE_STEP: f32 = 1.0 / 16384.0;
 pub const QAT_FRACTION: f64 = 0.5;
 
 impl QatPlan {
+    /// Whether QAT applies to `format`: the fixed-point formats, q15 and i8 (f32 and f16 need
+    /// none).
+    pub fn applies_to(format: NumberFormat) -> bool {
+        matches!(format, NumberFormat::Q15 | NumberFormat::I8)
+    }
+
     /// QAT in `format` for the last [`QAT_FRACTION`] of `steps` (at least one step); `None`
     /// for formats that need none (f32, f16).
     pub fn for_fit(format: NumberFormat, steps: u64) -> Option<Self> {
         let qat = ((steps as f64 * QAT_FRACTION).ceil() as u64).clamp(1, steps.max(1));
-        matches!(format, NumberFormat::Q15 | NumberFormat::I8)
-            .then_some(QatPlan { format, from: steps - qat })
+        Self::applies_to(format).then_some(QatPlan { format, from: steps - qat })
     }
 }
 
@@ -57,7 +62,7 @@ impl Quantiser {
     /// The quantiser of `template`'s shape, activation, encoding and output map in `format`
     /// (q15 or i8).
     pub fn new(template: &Mlp, format: NumberFormat) -> Result<Self, TrainError> {
-        if !matches!(format, NumberFormat::Q15 | NumberFormat::I8) {
+        if !QatPlan::applies_to(format) {
             return Err(TrainError(format!(
                 "quantisation-aware training emulates q15 or i8, not {}",
                 format.name()
