@@ -75,7 +75,8 @@ pub struct TrainArgs {
     /// Steps of linear learning-rate warm-up (default: 5 % of the steps).
     #[arg(long)]
     pub warmup: Option<u64>,
-    /// Clip the gradient's L2 norm to this value before each update (CPU backend).
+    /// Clip the whole gradient's L2 norm to this value before each update (PyTorch's
+    /// `clip_grad_norm_`; off by default).
     #[arg(long, value_name = "NORM")]
     pub clip_grad: Option<f32>,
     /// Loss: mse, or DeepSDF's clamped-l1[:DELTA] (|clamp(p, −δ, δ) − clamp(t, −δ, δ)|, δ in

@@ -151,6 +151,36 @@ fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, f
     }
 }
 
+/// `--clip-grad`: a few full-batch steps with the norm clipped to a tenth of the first
+/// gradient's; Adam's first moments (which carry the scaled gradient) and the parameters agree
+/// with the CPU's clipped run, and the first moments differ from an unclipped run's by the
+/// clipping factor.
+fn check_clipped_steps<D: Device>(dev: D, widths: &[usize], rows: usize, fused: bool) {
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, Act::Sine { omega: 30.0 });
+    let mut probe = CpuBackend::new(mlp.clone(), &coords, &values, Adam::with_lr(1e-3), 0).unwrap();
+    let (_, grad) = probe.loss_and_gradient(&coords, &values).unwrap();
+    let norm = grad.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt();
+    let adam = Adam { clip: Some((0.1 * norm) as f32), ..Adam::with_lr(1e-3) };
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let mut cuda = CudaBackend::new(dev, mlp, &coords, &values, adam, 0).unwrap();
+    cuda.set_fused(fused);
+    probe.step(Batch::Full).unwrap();
+    for step in 1..=4 {
+        cpu.step(Batch::Full).unwrap();
+        cuda.step(Batch::Full).unwrap();
+        let (a, b) = (cpu.state().unwrap(), cuda.state().unwrap());
+        let case = format!("clipped {widths:?} fused {fused} step {step}");
+        agree(&case, "first moments", &b.m, &a.m, 1e-4);
+        agree(&case, "parameters", &b.params, &a.params, 1e-5);
+        if step == 1 {
+            let free = probe.state().unwrap();
+            let ratio = rel_err(&b.m, &free.m);
+            assert!((ratio - 0.9).abs() < 1e-3, "{case}: the moments moved by {ratio}, not 0.9");
+        }
+    }
+}
+
 /// Mean losses over `blocks` blocks of `every` full-batch steps agree within 2 %.
 fn check_loss_curve<D: Device>(
     dev: D,
@@ -256,6 +286,13 @@ fn emulated_adam_step_matches_cpu() {
 }
 
 #[test]
+fn emulated_clipped_steps_match_cpu() {
+    for fused in [true, false] {
+        check_clipped_steps(emulated(), &[2, 16, 16, 3], 37, fused);
+    }
+}
+
+#[test]
 fn emulated_loss_curve_matches_cpu() {
     for fused in [true, false] {
         check_loss_curve(emulated(), &[2, 16, 16, 3], 37, Act::Sine { omega: 30.0 }, 200, fused);
@@ -331,6 +368,14 @@ fn gpu_gradient_matches_cpu() {
 #[test]
 fn gpu_adam_step_matches_cpu() {
     gpu_sweep("gpu_adam_step_matches_cpu", &[Act::Sine { omega: 30.0 }], check_adam_step::<Driver>);
+}
+
+#[test]
+fn gpu_clipped_steps_match_cpu() {
+    for fused in [true, false] {
+        let Some(dev) = gpu("gpu_clipped_steps_match_cpu") else { return };
+        check_clipped_steps(dev, &[2, 64, 64, 64, 3], 4099, fused);
+    }
 }
 
 #[test]

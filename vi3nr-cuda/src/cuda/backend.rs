@@ -5,7 +5,8 @@
 //! layout: each layer's weights row-major `fan_out × fan_in`, then its biases), gradients,
 //! Adam moments, the step counter and a loss accumulator. A step is a fixed sequence of
 //! launches — `adam_begin` (step counter), `gather` (random batches only), the forward pass,
-//! `mse_grad` and `loss_reduce`, the backward pass, and `adam_update` — with arguments that
+//! `mse_grad` and `loss_reduce`, the backward pass, with `--clip-grad` the gradient's norm
+//! (`grad_sumsq`, `loss_reduce`), and `adam_update` — with arguments that
 //! do not change between steps, so the GPU captures it once in a CUDA graph and replays it.
 //! The host copies back only the loss, when the trainer logs.
 //!
@@ -21,8 +22,8 @@
 
 use super::device::{DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{
-    AdamBegin, AdamUpdate, FUSED_MAX_WIDTH, Gather, GemmTiled, LossReduce, MlpBackwardFused,
-    MlpForwardFused, MseGrad, WeightGradReduce, act_code,
+    AdamBegin, AdamUpdate, FUSED_MAX_WIDTH, Gather, GemmTiled, GradSumsq, LossReduce,
+    MlpBackwardFused, MlpForwardFused, MseGrad, WeightGradReduce, act_code,
 };
 use crate::mlp::{Mlp, Slot};
 use crate::train::{Adam, Backend, Batch, TrainError, TrainState};
@@ -63,6 +64,8 @@ pub struct CudaBackend<D: Device> {
     n_params: usize,
     params: DevBuf,
     grad: DevBuf,
+    /// Per-block sums of squared gradient entries (`grad_sumsq`), for clipping.
+    grad_partials: DevBuf,
     m: DevBuf,
     v: DevBuf,
     state: DevBuf,
@@ -100,18 +103,15 @@ impl<D: Device> CudaBackend<D> {
         if u32::try_from(values.len()).is_err() {
             return Err(TrainError(format!("{points} points: too many for the CUDA backend")));
         }
-        if adam.clip.is_some() {
-            return Err(TrainError(
-                "gradient clipping (--clip-grad) is implemented on the CPU backend only".into(),
-            ));
-        }
         let (layers, flat) = (mlp.slots(), mlp.flat_parameters());
         let n = flat.len();
         let params = dev.alloc(n)?;
         upload_f32(&mut dev, params, 0, &flat)?;
         let (grad, m, v) = (dev.alloc(n)?, dev.alloc(n)?, dev.alloc(n)?);
-        let state = dev.alloc(4)?;
-        dev.upload(state, 0, &[0, 1.0f32.to_bits(), 1.0f32.to_bits(), adam.lr.to_bits()])?;
+        let grad_partials = dev.alloc(n.div_ceil(256))?;
+        let state = dev.alloc(5)?;
+        let one = 1.0f32.to_bits();
+        dev.upload(state, 0, &[0, one, one, adam.lr.to_bits(), 0])?;
         let loss = dev.alloc(1)?;
         let coords_buf = dev.alloc(coords.len())?;
         upload_f32(&mut dev, coords_buf, 0, coords)?;
@@ -130,6 +130,7 @@ impl<D: Device> CudaBackend<D> {
             n_params: n,
             params,
             grad,
+            grad_partials,
             m,
             v,
             state,
@@ -302,6 +303,14 @@ impl<D: Device> CudaBackend<D> {
             }
         };
         self.gradient(x, y, rows, &mut out);
+        if self.adam.clip.is_some() {
+            // The squared norm into state[4] (cleared by adam_begin), in a fixed order.
+            let n = self.n_params as u32;
+            let partial = self.grad_partials.ptr();
+            out.push(GradSumsq { grad: self.grad.ptr(), partial, n }.launch());
+            let acc = self.state.ptr_at(4);
+            out.push(LossReduce { partial, m: n.div_ceil(256), inv_n: 1.0, acc }.launch());
+        }
         let update = AdamUpdate {
             params: self.params.ptr(),
             grad: self.grad.ptr(),
@@ -312,6 +321,7 @@ impl<D: Device> CudaBackend<D> {
             beta1,
             beta2,
             eps,
+            max_norm: self.adam.clip.unwrap_or(0.0),
         };
         out.push(update.launch());
         out

@@ -7,8 +7,8 @@
 mod args;
 
 pub use args::{
-    AdamBegin, AdamUpdate, Gather, GemmTiled, LossReduce, MlpBackwardFused, MlpForwardFused,
-    MseGrad, WeightGradReduce,
+    AdamBegin, AdamUpdate, Gather, GemmTiled, GradSumsq, LossReduce, MlpBackwardFused,
+    MlpForwardFused, MseGrad, WeightGradReduce,
 };
 
 use vi3nr_core::eval::fast::FastAct;
@@ -35,6 +35,8 @@ pub enum Kernel {
     AdamBegin,
     /// `adam_update` ([`AdamUpdate`]).
     AdamUpdate,
+    /// `grad_sumsq` ([`GradSumsq`]).
+    GradSumsq,
     /// `gather` ([`Gather`]).
     Gather,
     /// `mlp_forward_fused` ([`MlpForwardFused`]).
@@ -45,13 +47,14 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 9] = [
+    pub const ALL: [Kernel; 10] = [
         Kernel::GemmTiled,
         Kernel::WeightGradReduce,
         Kernel::MseGrad,
         Kernel::LossReduce,
         Kernel::AdamBegin,
         Kernel::AdamUpdate,
+        Kernel::GradSumsq,
         Kernel::Gather,
         Kernel::MlpForwardFused,
         Kernel::MlpBackwardFused,
@@ -66,6 +69,7 @@ impl Kernel {
             Kernel::LossReduce => "loss_reduce",
             Kernel::AdamBegin => "adam_begin",
             Kernel::AdamUpdate => "adam_update",
+            Kernel::GradSumsq => "grad_sumsq",
             Kernel::Gather => "gather",
             Kernel::MlpForwardFused => "mlp_forward_fused",
             Kernel::MlpBackwardFused => "mlp_backward_fused",
@@ -78,7 +82,7 @@ impl Kernel {
             Kernel::GemmTiled => Module::Gemm,
             Kernel::WeightGradReduce => Module::WeightGrad,
             Kernel::MseGrad | Kernel::LossReduce => Module::Loss,
-            Kernel::AdamBegin | Kernel::AdamUpdate => Module::Adam,
+            Kernel::AdamBegin | Kernel::AdamUpdate | Kernel::GradSumsq => Module::Adam,
             Kernel::Gather => Module::Sample,
             Kernel::MlpForwardFused | Kernel::MlpBackwardFused => Module::MlpFused,
         }
@@ -94,7 +98,7 @@ pub enum Module {
     WeightGrad,
     /// `mse_grad`, `loss_reduce`.
     Loss,
-    /// `adam_begin`, `adam_update`.
+    /// `adam_begin`, `adam_update`, `grad_sumsq`.
     Adam,
     /// `gather`.
     Sample,

@@ -182,10 +182,11 @@ impl LossReduce {
     }
 }
 
-/// `adam_begin` (`adam.ptx`): advances the step counter and the powers of the betas.
+/// `adam_begin` (`adam.ptx`): advances the step counter and the powers of the betas, and
+/// clears the squared gradient norm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamBegin {
-    /// `[t, beta1^t, beta2^t, lr]`.
+    /// `[t, beta1^t, beta2^t, lr, |g|²]`.
     pub state: DevPtr,
     /// Adam's beta1.
     pub beta1: f32,
@@ -212,8 +213,8 @@ pub struct AdamUpdate {
     pub m: DevPtr,
     /// Second moments.
     pub v: DevPtr,
-    /// `[t, beta1^t, beta2^t, lr]` (the counters set by `adam_begin`, the learning rate by
-    /// the host before the step).
+    /// `[t, beta1^t, beta2^t, lr, |g|²]` (the counters set by `adam_begin`, the learning rate
+    /// by the host before the step, the squared norm by `loss_reduce` when clipping).
     pub state: DevPtr,
     /// Number of parameters.
     pub n: u32,
@@ -223,6 +224,9 @@ pub struct AdamUpdate {
     pub beta2: f32,
     /// Adam's epsilon.
     pub eps: f32,
+    /// The whole gradient's largest L2 norm (`state[4]` holds its square, from
+    /// [`GradSumsq`] and [`LossReduce`]); 0: no clipping.
+    pub max_norm: f32,
 }
 
 impl AdamUpdate {
@@ -238,8 +242,28 @@ impl AdamUpdate {
             Arg::F32(self.beta1),
             Arg::F32(self.beta2),
             Arg::F32(self.eps),
+            Arg::F32(self.max_norm),
         ];
         launch(Kernel::AdamUpdate, blocks(self.n, BLOCK), BLOCK, args)
+    }
+}
+
+/// `grad_sumsq` (`adam.ptx`): per block of 256 gradient entries, the sum of their squares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradSumsq {
+    /// The gradient.
+    pub grad: DevPtr,
+    /// One sum per block out.
+    pub partial: DevPtr,
+    /// Number of entries.
+    pub n: u32,
+}
+
+impl GradSumsq {
+    /// The launch: grid `ceil(n/256)`, block 256.
+    pub fn launch(&self) -> Launch {
+        let args = vec![ptr(self.grad), ptr(self.partial), Arg::U32(self.n)];
+        launch(Kernel::GradSumsq, blocks(self.n, BLOCK), BLOCK, args)
     }
 }
 
