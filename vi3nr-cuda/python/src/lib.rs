@@ -23,7 +23,7 @@ use vi3nr_cuda::mlp::Mlp;
 use vi3nr_cuda::schemes::{InitScheme, Scheme, Vi3nrOptions};
 use vi3nr_cuda::signal::{Layout, Signal};
 use vi3nr_cuda::stop::Stop;
-use vi3nr_cuda::train::{LrSchedule, Schedule, Training};
+use vi3nr_cuda::train::{Loss, LrSchedule, Schedule, Training};
 
 fn value_error(e: impl ToString) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -239,6 +239,8 @@ struct Options {
     lr: f32,
     lr_schedule: String,
     warmup: Option<u64>,
+    clip_grad: Option<f32>,
+    loss: Option<String>,
     batch: Option<usize>,
     seed: u64,
     device: String,
@@ -296,8 +298,13 @@ fn config(o: &Options, input: Option<PathBuf>, out: PathBuf) -> PyResult<FitConf
         batch: o.batch,
         seed: o.seed,
         schedule: Schedule { kind, warmup: o.warmup.unwrap_or(Schedule::default_warmup(o.steps)) },
-        clip: None,
-        loss: None,
+        clip: o.clip_grad,
+        loss: match &o.loss {
+            Some(text) => {
+                Some(text.parse::<Loss>().map_err(|e| value_error(format!("loss: {e}")))?)
+            }
+            None => None,
+        },
     };
     training.check().map_err(value_error)?;
     let device = match o.device.as_str() {

@@ -86,6 +86,21 @@ def test_fit_errors(tmp_path):
         vi3nr.fit(np.zeros((4, 4, 3)), stepz=3)
     with pytest.raises(OSError):
         vi3nr.fit(tmp_path / "missing.png", steps=1)
+    with pytest.raises(ValueError, match="clip-grad"):
+        vi3nr.fit(np.zeros((4, 4, 3)), clip_grad=0.0, steps=1)
+    with pytest.raises(ValueError, match="loss"):
+        vi3nr.fit(np.zeros((4, 4, 3)), loss="huber", steps=1)
+
+
+def test_fit_with_clipping_and_a_loss(tmp_path):
+    img = write_png(tmp_path / "a.png")
+    o = dict(sigma_p="auto", steps=20, device="cpu", seed=3)
+    plain = vi3nr.fit(img, **o)
+    clipped = vi3nr.fit(img, clip_grad=1e-3, **o)
+    assert clipped.metrics["config"]["clip_grad"] == pytest.approx(1e-3)
+    assert clipped.psnr != plain.psnr
+    l1 = vi3nr.fit(img, loss="clamped-l1:0.5", **o)
+    assert l1.metrics["config"]["loss"] != plain.metrics["config"]["loss"]
 
 
 def test_fit_to_a_byte_budget(tmp_path):

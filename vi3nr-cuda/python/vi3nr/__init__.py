@@ -240,6 +240,8 @@ _DEFAULTS: Dict[str, Any] = dict(
     lr=1e-3,
     lr_schedule="cosine",
     warmup=None,
+    clip_grad=None,
+    loss=None,
     batch=None,
     seed=0,
     device="auto",
@@ -259,6 +261,8 @@ def _options(options: Dict[str, Any]) -> Dict[str, Any]:
     o["sigma_p"] = _opt(o["sigma_p"])
     o["lr_schedule"] = str(o["lr_schedule"])
     o["warmup"] = None if o["warmup"] is None else int(o["warmup"])
+    o["clip_grad"] = None if o["clip_grad"] is None else float(o["clip_grad"])
+    o["loss"] = _opt(o["loss"])
     o["first_sigma"] = _opt(o["first_sigma"])
     o["bias"] = str(o["bias"])
     o["hidden"] = [int(w) for w in o["hidden"]]
@@ -279,7 +283,9 @@ def fit(signal: Union[str, os.PathLike, np.ndarray], out: Union[str, os.PathLike
     outputs (model.vi3, metrics.json, …; a temporary one when None). ``options``: those of
     ``vi3nr fit``, with its defaults: activation, init, sigma_p (None: ``"search"`` for
     VI3NR, ``"auto"`` is the textbook plan), first_sigma, bias, hidden, steps, lr, lr_schedule
-    (``"constant"``, ``"cosine"``, ``"step"``), warmup (None: 5 % of the steps), batch, seed, device, precision,
+    (``"constant"``, ``"cosine"``, ``"step"``), warmup (None: 5 % of the steps), clip_grad
+    (the gradient's largest L2 norm; None: no clipping), loss (``"mse"`` or
+    ``"clamped-l1[:delta]"``; None: MSE, the mesh default for meshes), batch, seed, device, precision,
     fourier ``(m, scale)``, qat (``"auto"``, ``"on"``, ``"off"``), budget (bytes of the whole
     ``.vi3`` file: the network and format are chosen to fit) or bpp (the same in bits per pixel).
     """
