@@ -80,7 +80,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NORM")]
     pub clip_grad: Option<f32>,
     /// Loss: mse, or DeepSDF's clamped-l1[:DELTA] (|clamp(p, −δ, δ) − clamp(t, −δ, δ)|, δ in
-    /// the normalised cube's units, default 0.1; CPU backend). Default: mse for images and
+    /// the normalised cube's units, default 0.1). Default: mse for images and
     /// audio, the mesh default for meshes (see README).
     #[arg(long, value_name = "LOSS")]
     pub loss: Option<String>,

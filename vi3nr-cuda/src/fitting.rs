@@ -239,28 +239,11 @@ fn search_record(found: &Search, score: Score) -> Value {
     })
 }
 
-/// `Err` when `device` is the CUDA backend and `loss` one it lacks (it trains with MSE only):
-/// checked before any work.
-fn check_device(device: Device, loss: Loss) -> Result<(), String> {
-    match (device, loss) {
-        (Device::Cuda, Loss::ClampedL1 { .. }) => Err(format!(
-            "--device cuda: the CUDA backend trains with MSE only; --loss {loss} runs on the CPU \
-             (--device cpu)"
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// The GPU the configuration asks for, opened before any work: `Err(why)` for the CPU (asked
-/// for, or `--device auto` without a GPU or with a loss the CUDA backend lacks: `why` says
-/// so). `--device cuda` with such a loss is an error ([`check_device`]).
-fn open_gpu(device: Device, loss: Loss) -> Result<Result<Driver, Option<String>>, String> {
+/// for, or `--device auto` without a GPU: `why` says so).
+fn open_gpu(device: Device) -> Result<Result<Driver, Option<String>>, String> {
     if device == Device::Cpu {
         return Ok(Err(None));
-    }
-    check_device(device, loss)?;
-    if loss != Loss::Mse {
-        return Ok(Err(Some(format!("--loss {loss} is CPU-only: training on the CPU"))));
     }
     match Driver::open(0) {
         Ok(gpu) => gpu.map(Ok).map_err(|e| format!("cannot set up the GPU: {e}")),
@@ -282,7 +265,8 @@ fn open_backend(
     Ok(match gpu {
         Ok(dev) => {
             let gpu = CudaBackend::new(dev, mlp, inputs, values, adam, seed)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_loss(loss);
             eprintln!("training on {}", gpu.device().describe());
             Box::new(gpu)
         }
@@ -371,12 +355,10 @@ pub fn run(config: &FitConfig, on_eval: &mut dyn FnMut(&Evaluation)) -> Result<F
                 std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
             if ::image::guess_format(&bytes).is_err() && detect(&bytes, path).is_some() {
                 config.mesh.check()?;
-                check_device(config.device, config.training.loss_for(true))?;
                 let mesh = Mesh::from_bytes(&bytes, path).map_err(|e| e.to_string())?;
                 let (signal, fit) = MeshFit::prepare(mesh, config.mesh, config.training.seed);
                 return run_from(config, &signal, start, on_eval, Some(&fit));
             }
-            check_device(config.device, config.training.loss_for(false))?;
             Signal::from_bytes(&bytes, path).map_err(|e| e.to_string())?
         }
         None => Signal::bundled(),
@@ -480,7 +462,7 @@ fn run_planned(
         true => None,
         false => Some(config.init.init_for(&widths, config.act, training.seed, input)?),
     };
-    let gpu = open_gpu(config.device, loss)?;
+    let gpu = open_gpu(config.device)?;
     // Checked before any work; the plan itself needs the final fit's steps (below).
     let qat_format = config.qat_format(gpu.is_ok())?;
     std::fs::create_dir_all(&config.out)

@@ -151,6 +151,34 @@ fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, f
     }
 }
 
+/// DeepSDF's clamped L1 (`--loss clamped-l1:δ`): the loss and its gradient agree with the
+/// CPU's, with δ the median |prediction| so that half the predictions are clamped (zero
+/// gradient) and targets fall on both sides of the band.
+fn check_clamped_l1<D: Device>(dev: D, widths: &[usize], rows: usize, fused: bool) {
+    use vi3nr_cuda::train::Loss;
+    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
+    let mlp = network(widths, Act::Sine { omega: 30.0 });
+    let adam = Adam::with_lr(1e-3);
+    let mut mse = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let mut out = vec![0.0f32; values.len()];
+    mse.predict(&coords, &mut out).unwrap();
+    let mut size: Vec<f32> = out.iter().map(|p| p.abs()).collect();
+    size.sort_by(f32::total_cmp);
+    let delta = size[size.len() / 2];
+    let outside = |v: &[f32]| v.iter().filter(|x| x.abs() > delta).count();
+    assert!(outside(&out) > 0 && outside(&values) > 0 && outside(&values) < values.len());
+    let loss = Loss::ClampedL1 { delta };
+    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap().with_loss(loss);
+    let mut cuda = backend(dev, mlp, &coords, &values, fused).with_loss(loss);
+    let (la, ga) = cpu.loss_and_gradient(&coords, &values).unwrap();
+    let (lb, gb) = cuda.loss_and_gradient(&coords, &values).unwrap();
+    let case = format!("clamped L1 δ {delta:.3} {widths:?} rows {rows} fused {fused}");
+    assert!((la - lb).abs() <= 1e-5 * la.abs(), "{case}: loss {lb} vs {la}");
+    agree(&case, "gradient (largest difference / largest entry)", &gb, &ga, 1e-4);
+    let (_, gm) = mse.loss_and_gradient(&coords, &values).unwrap();
+    assert!(rel_err(&gb, &gm) > 0.1, "{case}: the gradient is MSE's");
+}
+
 /// `--clip-grad`: a few full-batch steps with the norm clipped to a tenth of the first
 /// gradient's; Adam's first moments (which carry the scaled gradient) and the parameters agree
 /// with the CPU's clipped run, and the first moments differ from an unclipped run's by the
@@ -286,6 +314,13 @@ fn emulated_adam_step_matches_cpu() {
 }
 
 #[test]
+fn emulated_clamped_l1_matches_cpu() {
+    for fused in [true, false] {
+        check_clamped_l1(emulated(), &[2, 16, 16, 3], 37, fused);
+    }
+}
+
+#[test]
 fn emulated_clipped_steps_match_cpu() {
     for fused in [true, false] {
         check_clipped_steps(emulated(), &[2, 16, 16, 3], 37, fused);
@@ -368,6 +403,14 @@ fn gpu_gradient_matches_cpu() {
 #[test]
 fn gpu_adam_step_matches_cpu() {
     gpu_sweep("gpu_adam_step_matches_cpu", &[Act::Sine { omega: 30.0 }], check_adam_step::<Driver>);
+}
+
+#[test]
+fn gpu_clamped_l1_matches_cpu() {
+    for fused in [true, false] {
+        let Some(dev) = gpu("gpu_clamped_l1_matches_cpu") else { return };
+        check_clamped_l1(dev, &[2, 64, 64, 64, 3], 4099, fused);
+    }
 }
 
 #[test]

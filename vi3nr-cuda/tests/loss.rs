@@ -1,5 +1,4 @@
-//! `--loss` through the `vi3nr` binary: bad values and the CUDA backend's refusal exit 2 with
-//! one line and nothing written; a clamped-L1 fit of a mesh records its loss; `compare` on a
+//! `--loss` through the `vi3nr` binary: bad values exit 2 with one line and nothing written; a clamped-L1 fit of a mesh records its loss; `compare` on a
 //! mesh ranks by Chamfer-L1.
 
 use std::path::Path;
@@ -25,17 +24,13 @@ fn bad_losses_exit_2_with_one_line_and_nothing_written() {
     let input = sphere(dir.path());
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["fit", &input, "--loss", "foo", "--out", o], "expected mse"),
         (&["fit", &input, "--loss", "clamped-l1:-1", "--out", o], "δ must be finite and > 0"),
         (&["fit", &input, "--loss", "clamped-l1:0", "--out", o], "δ must be finite and > 0"),
         (&["fit", &input, "--loss", "clamped-l1:x", "--out", o], "δ must be a number"),
         (&["fit", "--loss", "l2", "--out", o], "expected mse"),
         (&["compare", &input, "--loss", "foo", "--seeds", "1"], "expected mse"),
-        (
-            &["fit", &input, "--loss", "clamped-l1", "--device", "cuda", "--out", o],
-            "the CUDA backend trains with MSE only",
-        ),
     ];
     for (args, want) in cases {
         let run = vi3nr(args);

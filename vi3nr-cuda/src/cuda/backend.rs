@@ -5,7 +5,7 @@
 //! layout: each layer's weights row-major `fan_out × fan_in`, then its biases), gradients,
 //! Adam moments, the step counter and a loss accumulator. A step is a fixed sequence of
 //! launches — `adam_begin` (step counter), `gather` (random batches only), the forward pass,
-//! `mse_grad` and `loss_reduce`, the backward pass, with `--clip-grad` the gradient's norm
+//! `loss_grad` and `loss_reduce`, the backward pass, with `--clip-grad` the gradient's norm
 //! (`grad_sumsq`, `loss_reduce`), and `adam_update` — with arguments that
 //! do not change between steps, so the GPU captures it once in a CUDA graph and replays it.
 //! The host copies back only the loss, when the trainer logs.
@@ -22,11 +22,11 @@
 
 use super::device::{DevBuf, Device, Launch, download_f32, upload_f32};
 use super::kernels::{
-    AdamBegin, AdamUpdate, FUSED_MAX_WIDTH, Gather, GemmTiled, GradSumsq, LossReduce,
-    MlpBackwardFused, MlpForwardFused, MseGrad, WeightGradReduce, act_code,
+    AdamBegin, AdamUpdate, FUSED_MAX_WIDTH, Gather, GemmTiled, GradSumsq, LossGrad, LossReduce,
+    MlpBackwardFused, MlpForwardFused, WeightGradReduce, act_code,
 };
 use crate::mlp::{Mlp, Slot};
-use crate::train::{Adam, Backend, Batch, TrainError, TrainState};
+use crate::train::{Adam, Backend, Batch, Loss, TrainError, TrainState};
 use vi3nr_core::eval::fast::FastAct;
 use vi3nr_core::model::NumberFormat;
 
@@ -77,6 +77,7 @@ pub struct CudaBackend<D: Device> {
     in_dim: usize,
     out_dim: usize,
     adam: Adam,
+    loss_fn: Loss,
     /// The learning rate in `state[3]`, which `adam_update` reads.
     lr: f32,
     seed: u64,
@@ -142,12 +143,20 @@ impl<D: Device> CudaBackend<D> {
             in_dim,
             out_dim,
             adam,
+            loss_fn: Loss::Mse,
             lr: adam.lr,
             seed,
             layout,
             fused,
             work: Work::default(),
         })
+    }
+
+    /// The same backend minimising `loss` (MSE by default), as [`CpuBackend::with_loss`](crate::train::CpuBackend::with_loss).
+    pub fn with_loss(mut self, loss: Loss) -> Self {
+        self.loss_fn = loss;
+        self.dev.forget_graphs();
+        self
     }
 
     /// The device.
@@ -337,15 +346,20 @@ impl<D: Device> CudaBackend<D> {
         let n = rows * self.out_dim;
         let blocks = n.div_ceil(256);
         let loss_partials = w.loss_partials.unwrap();
-        let mse = MseGrad {
+        let (scale, delta) = match self.loss_fn {
+            Loss::Mse => (2.0 / n as f32, 0.0),
+            Loss::ClampedL1 { delta } => (1.0 / n as f32, delta),
+        };
+        let loss = LossGrad {
             y: w.acts[last].ptr(),
             t: y.ptr(),
             g: w.grads[last].ptr(),
             partial: loss_partials.ptr(),
             n: n as u32,
-            scale: 2.0 / n as f32,
+            scale,
+            delta,
         };
-        out.push(mse.launch());
+        out.push(loss.launch());
         let reduce = LossReduce {
             partial: loss_partials.ptr(),
             m: blocks as u32,

@@ -7,8 +7,8 @@
 mod args;
 
 pub use args::{
-    AdamBegin, AdamUpdate, Gather, GemmTiled, GradSumsq, LossReduce, MlpBackwardFused,
-    MlpForwardFused, MseGrad, WeightGradReduce,
+    AdamBegin, AdamUpdate, Gather, GemmTiled, GradSumsq, LossGrad, LossReduce, MlpBackwardFused,
+    MlpForwardFused, WeightGradReduce,
 };
 
 use vi3nr_core::eval::fast::FastAct;
@@ -27,8 +27,8 @@ pub enum Kernel {
     GemmTiled,
     /// `weight_grad_reduce` ([`WeightGradReduce`]).
     WeightGradReduce,
-    /// `mse_grad` ([`MseGrad`]).
-    MseGrad,
+    /// `loss_grad` ([`LossGrad`]).
+    LossGrad,
     /// `loss_reduce` ([`LossReduce`]).
     LossReduce,
     /// `adam_begin` ([`AdamBegin`]).
@@ -50,7 +50,7 @@ impl Kernel {
     pub const ALL: [Kernel; 10] = [
         Kernel::GemmTiled,
         Kernel::WeightGradReduce,
-        Kernel::MseGrad,
+        Kernel::LossGrad,
         Kernel::LossReduce,
         Kernel::AdamBegin,
         Kernel::AdamUpdate,
@@ -65,7 +65,7 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => "gemm_tiled",
             Kernel::WeightGradReduce => "weight_grad_reduce",
-            Kernel::MseGrad => "mse_grad",
+            Kernel::LossGrad => "loss_grad",
             Kernel::LossReduce => "loss_reduce",
             Kernel::AdamBegin => "adam_begin",
             Kernel::AdamUpdate => "adam_update",
@@ -81,7 +81,7 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => Module::Gemm,
             Kernel::WeightGradReduce => Module::WeightGrad,
-            Kernel::MseGrad | Kernel::LossReduce => Module::Loss,
+            Kernel::LossGrad | Kernel::LossReduce => Module::Loss,
             Kernel::AdamBegin | Kernel::AdamUpdate | Kernel::GradSumsq => Module::Adam,
             Kernel::Gather => Module::Sample,
             Kernel::MlpForwardFused | Kernel::MlpBackwardFused => Module::MlpFused,
@@ -96,7 +96,7 @@ pub enum Module {
     Gemm,
     /// `weight_grad_reduce`.
     WeightGrad,
-    /// `mse_grad`, `loss_reduce`.
+    /// `loss_grad`, `loss_reduce`.
     Loss,
     /// `adam_begin`, `adam_update`, `grad_sumsq`.
     Adam,

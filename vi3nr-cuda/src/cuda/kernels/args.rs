@@ -129,9 +129,11 @@ impl WeightGradReduce {
     }
 }
 
-/// `mse_grad` (`loss.ptx`): `G = scale·(Y − T)` and per-block sums of squared residuals.
+/// `loss_grad` (`loss.ptx`): the loss's gradient `G` and per-block sums of its terms: the
+/// squared error (`delta` ≤ 0) or DeepSDF's clamped L1 (`delta` > 0), as
+/// [`Loss::term`](crate::train::Loss::term).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MseGrad {
+pub struct LossGrad {
     /// Predictions.
     pub y: DevPtr,
     /// Targets.
@@ -142,11 +144,13 @@ pub struct MseGrad {
     pub partial: DevPtr,
     /// Number of values.
     pub n: u32,
-    /// The gradient's scale (2 / n for the mean).
+    /// The gradient's scale (2 / n for the mean squared error, 1 / n for the clamped L1).
     pub scale: f32,
+    /// The clamped L1's δ; 0: the squared error.
+    pub delta: f32,
 }
 
-impl MseGrad {
+impl LossGrad {
     /// The launch: grid `ceil(n/256)`, block 256.
     pub fn launch(&self) -> Launch {
         let args = vec![
@@ -156,15 +160,16 @@ impl MseGrad {
             ptr(self.partial),
             Arg::U32(self.n),
             Arg::F32(self.scale),
+            Arg::F32(self.delta),
         ];
-        launch(Kernel::MseGrad, blocks(self.n, BLOCK), BLOCK, args)
+        launch(Kernel::LossGrad, blocks(self.n, BLOCK), BLOCK, args)
     }
 }
 
 /// `loss_reduce` (`loss.ptx`): `acc[0] += inv_n · Σ partial[0..m)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossReduce {
-    /// The partial sums of `mse_grad`.
+    /// The partial sums of `loss_grad`.
     pub partial: DevPtr,
     /// Their number.
     pub m: u32,
