@@ -32,7 +32,7 @@ pub struct CompareArgs {
     /// wavelet).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table (at the end; a line per finished row on stderr).
     #[arg(long)]
     json: bool,
 }
@@ -129,7 +129,8 @@ fn load(args: &CompareArgs, training: &Training) -> Result<(Signal, Option<MeshF
     Ok((Signal::from_bytes(&bytes, path).map_err(|e| e.to_string())?, None))
 }
 
-/// Runs the comparison, printing each row as it finishes (or JSON at the end).
+/// Runs the comparison, printing each row as it finishes (with `--json`: a progress line per
+/// row on stderr, the JSON on stdout at the end).
 pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
     let training = args.train.training(DEFAULT_STEPS)?;
     if !(1..=100).contains(&args.seeds) {
@@ -171,8 +172,16 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         );
     }
     let json = args.json;
+    let mut done = 0;
     let rows = compare::run(&signal, mesh.as_ref(), &training, args.seeds, &acts, &mut |r| {
-        if !json {
+        done += 1;
+        if json {
+            // JSON goes to stdout at the end; an hour-long run still shows its progress.
+            eprintln!(
+                "row {done}: {} {} seed {}: {:.2} dB, {} steps, {:.1} s",
+                r.act, r.init, r.seed, r.psnr, r.steps, r.seconds
+            );
+        } else {
             print_row(r);
         }
     })?;
