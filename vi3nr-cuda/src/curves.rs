@@ -54,7 +54,7 @@ impl Curves {
 }
 
 /// Registers the embedded font once.
-pub(crate) fn register_font() -> Result<(), String> {
+fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
@@ -83,43 +83,57 @@ pub fn write_curves_png(curves: &Curves, title: &str, path: &Path) -> Result<(),
     if n == 0 {
         return Err(ReportError::new(path, "no evaluations to plot"));
     }
-    register_font().map_err(|e| ReportError::new(path, e))?;
-    let rgb = render(curves, title).map_err(|e| ReportError::new(path, e))?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, SIZE.0, SIZE.1, ExtendedColorType::Rgb8)
-        .map_err(|e| ReportError::new(path, format!("cannot encode PNG: {e}")))?;
+    let png =
+        png(SIZE, |root| render(root, curves, title)).map_err(|e| ReportError::new(path, e))?;
     atomic_write(path, &png).map_err(|e| ReportError::new(path, format!("cannot write: {e}")))
 }
 
-/// Draws the figure into an RGB buffer.
-fn render(curves: &Curves, title: &str) -> Result<Vec<u8>, String> {
-    let draw_err = |e: &dyn fmt::Display| format!("cannot draw: {e}");
-    let mut rgb = vec![255u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+/// A figure of `size` pixels drawn by `draw` on white, as PNG bytes (the font registered
+/// first): what curves.png and `vi3nr rd`'s rd.png share.
+pub(crate) fn png<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+where
+    F: FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), String>,
+{
+    register_font()?;
+    let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_err(&e))?;
-        let root = root.titled(title, (FAMILY, 26)).map_err(|e| draw_err(&e))?;
-        let (top, bottom) = root.split_vertically(SIZE.1 as i32 * 47 / 100);
-
-        let lo = curves.steps.iter().copied().min().unwrap_or(0);
-        let hi = curves.steps.iter().copied().max().unwrap_or(0).max(lo + 1);
-        let steps = lo..hi;
-
-        let loss: Vec<(u64, f64)> = points(curves, &curves.loss, |v| v.is_finite() && v > 0.0);
-        let psnr: Vec<(u64, f64)> = points(curves, &curves.psnr, f64::is_finite);
-
-        let loss_y = log_range(&loss).log_scale();
-        let fmt_loss = |v: &f64| format!("{v:.0e}");
-        panel(&top, "loss", steps.clone(), loss_y, "loss (log scale)", &fmt_loss, &loss, BLUE)
-            .map_err(|e| draw_err(&e))?;
-        let fmt_psnr = |v: &f64| format!("{v:.1}");
-        panel(&bottom, "PSNR", steps, linear_range(&psnr), "PSNR (dB)", &fmt_psnr, &psnr, RED)
-            .map_err(|e| draw_err(&e))?;
-
-        root.present().map_err(|e| draw_err(&e))?;
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| format!("cannot draw: {e}"))?;
+        draw(&root)?;
+        root.present().map_err(|e| format!("cannot draw: {e}"))?;
     }
-    Ok(rgb)
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&rgb, size.0, size.1, ExtendedColorType::Rgb8)
+        .map_err(|e| format!("cannot encode PNG: {e}"))?;
+    Ok(png)
+}
+
+/// Draws the figure on `root`.
+fn render(
+    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    curves: &Curves,
+    title: &str,
+) -> Result<(), String> {
+    let draw_err = |e: &dyn fmt::Display| format!("cannot draw: {e}");
+    let root = root.titled(title, (FAMILY, 26)).map_err(|e| draw_err(&e))?;
+    let (top, bottom) = root.split_vertically(SIZE.1 as i32 * 47 / 100);
+
+    let lo = curves.steps.iter().copied().min().unwrap_or(0);
+    let hi = curves.steps.iter().copied().max().unwrap_or(0).max(lo + 1);
+    let steps = lo..hi;
+
+    let loss: Vec<(u64, f64)> = points(curves, &curves.loss, |v| v.is_finite() && v > 0.0);
+    let psnr: Vec<(u64, f64)> = points(curves, &curves.psnr, f64::is_finite);
+
+    let loss_y = log_range(&loss).log_scale();
+    let fmt_loss = |v: &f64| format!("{v:.0e}");
+    panel(&top, "loss", steps.clone(), loss_y, "loss (log scale)", &fmt_loss, &loss, BLUE)
+        .map_err(|e| draw_err(&e))?;
+    let fmt_psnr = |v: &f64| format!("{v:.1}");
+    panel(&bottom, "PSNR", steps, linear_range(&psnr), "PSNR (dB)", &fmt_psnr, &psnr, RED)
+        .map_err(|e| draw_err(&e))?;
+    Ok(())
 }
 
 /// One chart of the report on `area`: `points` against the steps, y on `y`.

@@ -134,10 +134,8 @@ fn read_rgb(path: &Path) -> Result<RgbImage, String> {
 
 /// PSNR against bpp, one line per codec (and number format), as PNG bytes.
 fn plot(points: &[Point], title: &str) -> Result<Vec<u8>, String> {
-    use image::{ExtendedColorType, ImageEncoder};
     const SIZE: (u32, u32) = (960, 640);
-    crate::curves::register_font()?;
-    let err = |e: &dyn std::fmt::Display| format!("cannot draw rd.png: {e}");
+    let err = |e: &dyn std::fmt::Display| format!("cannot draw: {e}");
     let mut names: Vec<&str> = points.iter().map(|p| p.codec.as_str()).collect();
     names.sort_unstable();
     names.dedup();
@@ -147,12 +145,9 @@ fn plot(points: &[Point], title: &str) -> Result<Vec<u8>, String> {
     if x0 > x1 {
         return Err("cannot draw rd.png: no finite point".into());
     }
-    let mut rgb = vec![255u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&e))?;
+    let draw = |root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>| {
         let family = crate::curves::FAMILY;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, (family, 22))
             .margin(16)
             .x_label_area_size(44)
@@ -189,11 +184,7 @@ fn plot(points: &[Point], title: &str) -> Result<Vec<u8>, String> {
             .position(SeriesLabelPosition::LowerRight)
             .draw()
             .map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
-    }
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, SIZE.0, SIZE.1, ExtendedColorType::Rgb8)
-        .map_err(|e| format!("cannot encode rd.png: {e}"))?;
-    Ok(png)
+        Ok(())
+    };
+    crate::curves::png(SIZE, draw).map_err(|e| format!("rd.png: {e}"))
 }
