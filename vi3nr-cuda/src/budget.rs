@@ -16,6 +16,7 @@ use vi3nr_core::Act;
 use vi3nr_core::init::{FirstSigma, InputStats};
 use vi3nr_core::model::{self, LayerSpec, ModelSpec, NumberFormat};
 
+use crate::mlp::net_widths;
 use crate::render::psnr;
 use crate::schemes::Vi3nrOptions;
 use crate::signal::{Layout, Signal};
@@ -228,14 +229,6 @@ pub fn choose(
         .max_by(|&a, &b| trials[a].psnr.total_cmp(&trials[b].psnr))
         .ok_or("no candidate")?;
     Ok(Choice { budget, trials, best, steps, seconds: start.elapsed().as_secs_f64() })
-}
-
-/// `[in_dim, hidden…, out_dim]`.
-fn net_widths(in_dim: usize, hidden: &[usize], out_dim: usize) -> Vec<usize> {
-    let mut w = vec![in_dim];
-    w.extend(hidden);
-    w.push(out_dim);
-    w
 }
 
 #[cfg(test)]

@@ -187,6 +187,14 @@ fn features(freqs: &[f32], x: &[f64]) -> Vec<f64> {
     turns.iter().map(|t| t.sin()).chain(turns.iter().map(|t| t.cos())).collect()
 }
 
+/// A network's widths: `[in_dim, hidden…, out_dim]`.
+pub fn net_widths(in_dim: usize, hidden: &[usize], out_dim: usize) -> Vec<usize> {
+    let mut widths = vec![in_dim];
+    widths.extend(hidden);
+    widths.push(out_dim);
+    widths
+}
+
 /// Network inputs for `coords` (n × `dim`): the coordinates themselves when `freqs` is empty,
 /// else their Fourier features for the frequency rows `freqs` (computed in f64).
 pub fn fourier_encode(freqs: &[f32], dim: usize, coords: &[f32]) -> Vec<f32> {

@@ -77,10 +77,7 @@ impl Training {
 
     /// The network's widths for `in_dim` inputs and `out_dim` outputs.
     pub fn widths(&self, in_dim: usize, out_dim: usize) -> Vec<usize> {
-        let mut widths = vec![in_dim];
-        widths.extend(&self.hidden);
-        widths.push(out_dim);
-        widths
+        crate::mlp::net_widths(in_dim, &self.hidden, out_dim)
     }
 
     /// The loop's options for a fit of `steps` steps on `points` points with these settings.
@@ -195,7 +192,8 @@ pub(crate) fn data_dims(
 pub trait Backend {
     /// A short name for logs (`cpu`, `cuda`).
     fn name(&self) -> &'static str;
-    /// One Adam step of the backend's loss (MSE unless it was built with another) on a batch. A device backend may only queue the work.
+    /// One Adam step of the backend's loss (MSE unless it was built with another) on a batch.
+    /// A device backend may only queue the work.
     fn step(&mut self, batch: Batch) -> Result<(), TrainError>;
     /// The learning rate of the following steps: [`Adam::lr`] × `factor` (rounded to f32).
     fn set_lr_factor(&mut self, factor: f32) -> Result<(), TrainError>;

@@ -156,10 +156,9 @@ fn check_adam_step<D: Device>(dev: D, widths: &[usize], rows: usize, act: Act, f
 /// gradient) and targets fall on both sides of the band.
 fn check_clamped_l1<D: Device>(dev: D, widths: &[usize], rows: usize, fused: bool) {
     use vi3nr_cuda::train::Loss;
-    let (coords, values) = data(rows, widths[0], widths[widths.len() - 1]);
-    let mlp = network(widths, Act::Sine { omega: 30.0 });
-    let adam = Adam::with_lr(1e-3);
-    let mut mse = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap();
+    let Pair { coords, values, cpu, cuda } =
+        pair(dev, widths, rows, Act::Sine { omega: 30.0 }, fused);
+    let mut mse = cpu;
     let mut out = vec![0.0f32; values.len()];
     mse.predict(&coords, &mut out).unwrap();
     let mut size: Vec<f32> = out.iter().map(|p| p.abs()).collect();
@@ -167,15 +166,14 @@ fn check_clamped_l1<D: Device>(dev: D, widths: &[usize], rows: usize, fused: boo
     let delta = size[size.len() / 2];
     let outside = |v: &[f32]| v.iter().filter(|x| x.abs() > delta).count();
     assert!(outside(&out) > 0 && outside(&values) > 0 && outside(&values) < values.len());
+    let (_, gm) = mse.loss_and_gradient(&coords, &values).unwrap();
     let loss = Loss::ClampedL1 { delta };
-    let mut cpu = CpuBackend::new(mlp.clone(), &coords, &values, adam, 0).unwrap().with_loss(loss);
-    let mut cuda = backend(dev, mlp, &coords, &values, fused).with_loss(loss);
+    let (mut cpu, mut cuda) = (mse.with_loss(loss), cuda.with_loss(loss));
     let (la, ga) = cpu.loss_and_gradient(&coords, &values).unwrap();
     let (lb, gb) = cuda.loss_and_gradient(&coords, &values).unwrap();
     let case = format!("clamped L1 δ {delta:.3} {widths:?} rows {rows} fused {fused}");
     assert!((la - lb).abs() <= 1e-5 * la.abs(), "{case}: loss {lb} vs {la}");
     agree(&case, "gradient (largest difference / largest entry)", &gb, &ga, 1e-4);
-    let (_, gm) = mse.loss_and_gradient(&coords, &values).unwrap();
     assert!(rel_err(&gb, &gm) > 0.1, "{case}: the gradient is MSE's");
 }
 

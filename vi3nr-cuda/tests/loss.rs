@@ -1,5 +1,5 @@
-//! `--loss` through the `vi3nr` binary: bad values exit 2 with one line and nothing written; a clamped-L1 fit of a mesh records its loss; `compare` on a
-//! mesh ranks by Chamfer-L1.
+//! `--loss` through the `vi3nr` binary: bad values exit 2 with one line and nothing written;
+//! a clamped-L1 fit of a mesh records its loss; `compare` on a mesh ranks by Chamfer-L1.
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -152,7 +152,8 @@ impl<D: Device> CudaBackend<D> {
         })
     }
 
-    /// The same backend minimising `loss` (MSE by default), as [`CpuBackend::with_loss`](crate::train::CpuBackend::with_loss).
+    /// The same backend minimising `loss` (MSE by default), as
+    /// [`CpuBackend::with_loss`](crate::train::CpuBackend::with_loss).
     pub fn with_loss(mut self, loss: Loss) -> Self {
         self.loss_fn = loss;
         self.dev.forget_graphs();

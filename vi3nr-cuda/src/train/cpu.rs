@@ -138,18 +138,11 @@ impl CpuBackend {
 }
 
 /// Forward pass of `rows` inputs through all layers; keeps inputs and derivatives when
-/// `train`. Returns the network outputs in `ws.a[layers]`. With `grid` (quantisation-aware
+/// `train`. Returns the network outputs in `ws.a[layers]`. With a `grid` (quantisation-aware
 /// training), each layer's inputs are rounded to its grid step; the derivatives stay those
-/// of the unrounded activations (straight-through).
-fn forward(
-    params: &[f32],
-    slots: &[Slot],
-    act: FastAct,
-    x: &[f32],
-    ws: &mut Workspace,
-    train: bool,
-    grid: Option<&[f32]>,
-) {
+/// of the unrounded activations (straight-through). The loss is not used.
+fn forward(net: Net<'_>, x: &[f32], ws: &mut Workspace, train: bool) {
+    let Net { params, slots, act, grid, .. } = net;
     let rows = x.len() / slots[0].fan_in;
     let layers = slots.len();
     ws.a.resize_with(layers + 1, Vec::new);
@@ -183,7 +176,7 @@ fn forward(
     }
 }
 
-/// What a chunk's forward and backward pass read.
+/// What a chunk's forward and backward pass read (the forward pass alone: all but the loss).
 #[derive(Clone, Copy)]
 struct Net<'a> {
     params: &'a [f32],
@@ -196,8 +189,8 @@ struct Net<'a> {
 
 /// Forward and backward for one chunk; gradient of the mean loss over `total` batch values.
 fn chunk_gradient(net: Net<'_>, x: &[f32], y: &[f32], total: usize, ws: &mut Workspace) {
-    let Net { params, slots, act, loss, grid } = net;
-    forward(params, slots, act, x, ws, true, grid);
+    forward(net, x, ws, true);
+    let Net { params, slots, loss, .. } = net;
     let layers = slots.len();
     let rows = x.len() / slots[0].fan_in;
     ws.grad.clear();
@@ -335,7 +328,8 @@ impl Backend for CpuBackend {
         }
         let ranges = split(rows, self.workspaces.len());
         let (effective, grid) = effective(self.qat.as_ref(), &self.params)?;
-        let (params, slots, act) = (&effective[..], &self.slots, self.act);
+        let net =
+            Net { params: &effective, slots: &self.slots, act: self.act, loss: self.loss, grid };
         let (in_dim, out_dim, layers) = (self.in_dim, self.out_dim, self.slots.len());
         let mut outs: Vec<&mut [f32]> = Vec::new();
         let mut rest = out;
@@ -350,7 +344,7 @@ impl Backend for CpuBackend {
                 for start in (a..b).step_by(4096) {
                     let end = (start + 4096).min(b);
                     let x = &coords[start * in_dim..end * in_dim];
-                    forward(params, slots, act, x, ws, false, grid);
+                    forward(net, x, ws, false);
                     o[(start - a) * out_dim..(end - a) * out_dim].copy_from_slice(&ws.a[layers]);
                 }
             },
